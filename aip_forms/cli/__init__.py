@@ -1,0 +1,27 @@
+"""The `aip` command line: thin click commands over the services.
+
+Each area has its own module (data, workbook, ...); this module only assembles them and
+turns expected failures into a message and an exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from aip_forms import __version__
+from aip_forms.cli.data import data
+from aip_forms.cli.workbook import workbook
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aip")
+def cli() -> None:
+    """aip-forms: New Mexico Attendance Improvement Plans over Excel workbooks."""
+
+
+cli.add_command(data)
+cli.add_command(workbook)
+
+
+def main() -> None:
+    cli(prog_name="aip")

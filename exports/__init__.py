@@ -1,0 +1,1 @@
+"""Plan documents: Word/PDF rendering and compiled packets (issue 5)."""

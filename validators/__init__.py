@@ -1,0 +1,1 @@
+"""Intake, reading and validation of uploaded plan workbooks (issue 3)."""

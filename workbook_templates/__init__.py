@@ -1,0 +1,1 @@
+"""Workbook generation: spec -> pre-filled, locked .xlsx plan workbooks."""
