@@ -1,0 +1,1 @@
+"""Reference data: file formats, loading, aggregation of the student extract, sample data."""
