@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.db.session import make_engine, upgrade
+from aip_forms.storage import ObjectStore, store_from_env
 
 
 @dataclass
@@ -25,3 +27,7 @@ class App:
         engine = make_engine(self.settings.database_url)
         upgrade(engine)
         return engine
+
+    @cached_property
+    def storage(self) -> ObjectStore:
+        return store_from_env(os.environ, self.settings.home)
