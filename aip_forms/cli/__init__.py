@@ -10,6 +10,7 @@ import click
 
 from aip_forms import __version__
 from aip_forms.cli.data import data
+from aip_forms.cli.validate import validate
 from aip_forms.cli.workbook import workbook
 
 
@@ -20,6 +21,7 @@ def cli() -> None:
 
 
 cli.add_command(data)
+workbook.add_command(validate)
 cli.add_command(workbook)
 
 

@@ -1,10 +1,180 @@
-"""`aip workbook ...`: generate plan workbooks (and, later, validate them)."""
+"""`aip workbook ...`: generate plan workbooks (one, or the statewide set) and examples.
+
+Statewide output: OUT/FY2027/<lea_code>/district-<lea_code>.xlsx and
+OUT/FY2027/<lea_code>/school-<school_code>.xlsx.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import NoReturn
+
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from aip_forms.app import App
+from aip_forms.domain import FiscalYear
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _fiscal_year(value: str) -> int:
+    try:
+        return FiscalYear.parse(value).year
+    except ValueError as e:
+        _fail(str(e))
+
+
+def _app() -> App:
+    try:
+        return App.from_env()
+    except (OSError, ValueError) as e:  # a broken AIP_* setting or program config file
+        _fail(str(e), 1)
 
 
 @click.group()
 def workbook() -> None:
     """Plan workbooks: generate, example."""
+
+
+fy_option = click.option("--fy", "fy", required=True, help="Fiscal year: 2027 or FY2027.")
+lea_option = click.option("--lea", "lea_code", help="LEA code (district plan, or with --school).")
+school_option = click.option("--school", "school_code", help="School code (school plan).")
+
+
+@workbook.command("generate")
+@fy_option
+@lea_option
+@school_option
+@click.option("--all", "all_plans", is_flag=True, help="Every district and school plan.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The .xlsx file (or a folder) for one plan; the folder for --all.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Processes for --all (default: cores).")
+def generate(
+    fy: str,
+    lea_code: str | None,
+    school_code: str | None,
+    all_plans: bool,
+    out: Path,
+    workers: int | None,
+) -> None:
+    """Generate the pre-filled workbook of one plan, or (--all) of every plan of the year.
+
+    --all writes OUT/FY2027/<lea>/district-<lea>.xlsx and OUT/FY2027/<lea>/school-<school>.xlsx.
+    """
+    fiscal_year = _fiscal_year(fy)
+    if all_plans == bool(lea_code) or (school_code and not lea_code):
+        _fail("give --lea CODE (and --school CODE for a school plan), or --all")
+    app = _app()
+    try:
+        if all_plans:
+            _generate_all(app, fiscal_year, out, workers)
+        else:
+            assert lea_code
+            path = _generate_one(app, fiscal_year, lea_code, school_code, out, example=False)
+            click.echo(f"Wrote {path}")
+    except SQLAlchemyError as e:
+        _fail(f"database error: {getattr(e, 'orig', None) or e}", 1)
+    except OSError as e:
+        _fail(f"cannot write {e.filename or out}: {e.strerror or e}", 1)
+
+
+@workbook.command("example")
+@fy_option
+@lea_option
+@school_option
+@click.option("--out", required=True, type=click.Path(path_type=Path), help=".xlsx file or folder.")
+def example(fy: str, lea_code: str | None, school_code: str | None, out: Path) -> None:
+    """Generate a plan workbook filled with example answers (complete and valid)."""
+    fiscal_year = _fiscal_year(fy)
+    if not lea_code:
+        _fail("give --lea CODE (and --school CODE for a school plan)")
+    app = _app()
+    try:
+        path = _generate_one(app, fiscal_year, lea_code, school_code, out, example=True)
+    except SQLAlchemyError as e:
+        _fail(f"database error: {getattr(e, 'orig', None) or e}", 1)
+    except OSError as e:
+        _fail(f"cannot write {e.filename or out}: {e.strerror or e}", 1)
+    click.echo(f"Wrote {path}")
+
+
+def _generate_one(
+    app: App,
+    fiscal_year: int,
+    lea_code: str,
+    school_code: str | None,
+    out: Path,
+    *,
+    example: bool,
+) -> Path:
+    from aip_forms.data.queries import UnknownEntity, plan_data
+    from aip_forms.spec import spec_for
+    from workbook_templates.example import example_workbook
+    from workbook_templates.generate import file_name, generate_one
+
+    try:
+        data = plan_data(app.engine, app.config, fiscal_year, lea_code, school_code)
+    except UnknownEntity as e:
+        _fail(str(e))
+    path = out if out.suffix.lower() == ".xlsx" else out / file_name(data)
+    if not example:
+        return generate_one(data, path, app.config, app.settings)
+    wb = example_workbook(spec_for(data.kind), data, app.config, app.settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _generate_all(app: App, fiscal_year: int, out: Path, workers: int | None) -> None:
+    from aip_forms.data.queries import all_plan_data
+    from workbook_templates.generate import generate_all
+
+    console = Console()
+    plans = list(all_plan_data(app.engine, app.config, fiscal_year))
+    if not plans:
+        _fail(
+            f"no plans for FY{fiscal_year}: no enrollment is loaded for that year (aip data load)"
+        )
+    columns = (
+        TextColumn("Generating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    # No refresh thread: worker processes are forked while the bar is shown.
+    with Progress(*columns, console=console, auto_refresh=False) as progress:
+        task = progress.add_task("workbooks", total=len(plans))
+        summary = generate_all(
+            plans,
+            out,
+            app.config,
+            app.settings,
+            workers=workers,
+            on_progress=lambda n: progress.update(task, advance=n, refresh=True),
+        )
+    table = Table(title=f"FY{fiscal_year} plan workbooks", show_edge=False)
+    table.add_column("kind")
+    table.add_column("workbooks", justify="right")
+    for kind, count in sorted(summary.counts.items()):
+        table.add_row(kind, f"{count:,}")
+    table.add_row("failed", f"{len(summary.failures):,}")
+    console.print(table)
+    console.print(
+        f"{summary.written:,} workbooks in {summary.seconds:.1f} s under {out / f'FY{fiscal_year}'}"
+    )
+    for failure in summary.failures[:20]:
+        console.print(f"[red]failed[/red] {failure.entity}: {failure.error}")
+    if summary.failures:
+        sys.exit(1)

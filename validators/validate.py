@@ -1,0 +1,236 @@
+"""Validating an uploaded plan workbook: intake -> identity -> read -> tamper -> rules.
+
+`validate_upload` answers three questions about an upload, in order, and returns one
+report: is the file safe to open (intake), is it the workbook we issued and untampered
+(metadata signature, identity, locked values), and is the plan complete and sound (rules).
+It never raises for a bad file: every answer is data.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from xml.etree.ElementTree import ParseError
+
+from aip_forms.config import ProgramConfig
+from aip_forms.domain import PlanKind
+from aip_forms.plan import Plan
+from aip_forms.spec import META_SHEET, SUPPORTED_SPEC_VERSIONS, spec_for
+from validators.cells import WorkbookCells
+from validators.intake import DEFAULT_LIMITS, check_upload
+from validators.problems import Problem, UnreadableWorkbook, problem
+from validators.read import PlanReader
+from validators.rules import RuleContext, run_rules
+from validators.safety import IntakeLimits
+from workbook_templates.layout import split_key
+from workbook_templates.metadata import (
+    Metadata,
+    MetadataError,
+    issued_row_counts,
+    metadata_from_rows,
+    verify,
+)
+from workbook_templates.prefill import canonical_value
+
+Outcome = Literal["valid", "invalid", "unreadable"]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the upload is for; None accepts any."""
+
+    kind: PlanKind | None = None
+    fiscal_year: int | None = None
+    lea_code: str | None = None
+    school_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    kind: PlanKind
+    spec_version: int
+    fiscal_year: int
+    lea_code: str
+    school_code: str | None
+    issued_at: str
+    signature_valid: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "spec_version": self.spec_version,
+            "fiscal_year": self.fiscal_year,
+            "lea_code": self.lea_code,
+            "school_code": self.school_code,
+            "issued_at": self.issued_at,
+            "signature_valid": self.signature_valid,
+        }
+
+
+@dataclass
+class ValidationReport:
+    filename: str | None
+    outcome: Outcome
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    identity: Identity | None = None
+    plan: Plan | None = None
+    final: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return self.outcome == "valid"
+
+    @property
+    def exit_code(self) -> int:
+        return {"valid": 0, "invalid": 1, "unreadable": 2}[self.outcome]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [*self.errors, *self.warnings]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.filename,
+            "valid": self.valid,
+            "outcome": self.outcome,
+            "final": self.final,
+            "errors": [p.to_dict() for p in self.errors],
+            "warnings": [p.to_dict() for p in self.warnings],
+            "identity": self.identity.to_dict() if self.identity else None,
+            "plan": self.plan.to_json_dict() if self.plan else None,
+        }
+
+
+def _split(problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    return (
+        [p for p in problems if p.severity == "error"],
+        [p for p in problems if p.severity != "error"],
+    )
+
+
+def _unreadable(filename: str | None, problems: list[Problem], **kw: Any) -> ValidationReport:
+    errors, warnings = _split(problems)
+    return ValidationReport(filename, "unreadable", errors, warnings, **kw)
+
+
+def validate_upload(
+    data: bytes,
+    *,
+    key: bytes,
+    config: ProgramConfig,
+    filename: str | None = None,
+    expect: Expectation = Expectation(),
+    final: bool = False,
+    limits: IntakeLimits = DEFAULT_LIMITS,
+) -> ValidationReport:
+    try:
+        safe = check_upload(data, filename, limits)
+    except UnreadableWorkbook as exc:
+        return _unreadable(filename, list(exc.problems))
+    notes = list(safe.warnings)
+    try:
+        cells = WorkbookCells(zipfile.ZipFile(io.BytesIO(safe.data)))
+        metadata = _read_metadata(cells)
+    except MetadataError as exc:
+        return _unreadable(filename, [*notes, problem("META_MISSING", reason=str(exc))])
+    except (KeyError, ValueError, ParseError, zipfile.BadZipFile, IndexError) as exc:
+        return _unreadable(filename, [*notes, problem("WORKBOOK_UNREADABLE", reason=str(exc))])
+
+    identity = Identity(
+        kind=metadata.kind,
+        spec_version=metadata.spec_version,
+        fiscal_year=metadata.fiscal_year,
+        lea_code=metadata.lea_code,
+        school_code=metadata.school_code,
+        issued_at=metadata.issued_at,
+        signature_valid=verify(metadata, key),
+    )
+    blocking = list(_identity_problems(identity, expect))
+    if blocking:
+        return _unreadable(filename, [*notes, *blocking], identity=identity, final=final)
+
+    spec = spec_for(metadata.kind)
+    reader = PlanReader(cells, spec, config, row_counts=issued_row_counts(spec, metadata))
+    read = reader.read()
+    read.plan.fiscal_year = metadata.fiscal_year
+    read.plan.lea_code = metadata.lea_code
+    read.plan.school_code = metadata.school_code
+    problems = [
+        *notes,
+        *_tampered(cells, metadata),
+        *read.problems,
+        *run_rules(RuleContext(spec=spec, config=config, read=read, final=final)),
+    ]
+    errors, warnings = _split(problems)
+    outcome: Outcome = "invalid" if errors else "valid"
+    return ValidationReport(filename, outcome, errors, warnings, identity, read.plan, final)
+
+
+def _read_metadata(cells: WorkbookCells) -> Metadata:
+    if not cells.has_sheet(META_SHEET):
+        raise MetadataError("its metadata sheet is missing")
+    sheet = cells.sheet(META_SHEET)
+    rows: dict[str, str | None] = {}
+    for row in range(1, sheet.max_row + 1):
+        name = sheet.get(row, 1)
+        if isinstance(name, str):
+            value = sheet.get(row, 2)
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            rows[name] = None if value is None else str(value)
+    return metadata_from_rows(rows)
+
+
+def _identity_problems(identity: Identity, expect: Expectation) -> list[Problem]:
+    if not identity.signature_valid:
+        return [problem("META_SIGNATURE_INVALID")]
+    if identity.spec_version not in SUPPORTED_SPEC_VERSIONS:
+        return [problem("SPEC_VERSION_UNSUPPORTED", version=identity.spec_version)]
+    found: list[Problem] = []
+    if expect.kind and identity.kind is not expect.kind:
+        found.append(problem("WRONG_KIND", found=identity.kind, expected=expect.kind))
+    if expect.fiscal_year and identity.fiscal_year != expect.fiscal_year:
+        found.append(
+            problem("WRONG_FISCAL_YEAR", found=identity.fiscal_year, expected=expect.fiscal_year)
+        )
+    if expect.lea_code and identity.lea_code != expect.lea_code:
+        found.append(problem("WRONG_LEA", found=identity.lea_code, expected=expect.lea_code))
+    if expect.school_code is not None and identity.school_code != (expect.school_code or None):
+        found.append(
+            problem(
+                "WRONG_SCHOOL",
+                found=identity.school_code or "none (district plan)",
+                expected=expect.school_code or "none (district plan)",
+            )
+        )
+    return found
+
+
+def _tampered(cells: WorkbookCells, metadata: Metadata) -> list[Problem]:
+    """One problem per locked cell whose value is not the one issued."""
+    found = []
+    for key, issued in metadata.prefilled.items():
+        sheet_name, ref = split_key(key)
+        raw = cells.sheet(sheet_name).at(ref) if cells.has_sheet(sheet_name) else None
+        try:
+            value = canonical_value(raw)
+        except (TypeError, ValueError):
+            value = str(raw)
+        if value != canonical_value(issued):
+            found.append(
+                problem(
+                    "PREFILL_CHANGED",
+                    sheet=sheet_name,
+                    cell=ref,
+                    value=_show(value),
+                    issued=_show(canonical_value(issued)),
+                )
+            )
+    return found
+
+
+def _show(value: object) -> str:
+    return "(empty)" if value is None else str(value)
