@@ -139,7 +139,7 @@ def _instructions_sheet(
     fiscal_year: int,
     cells: Mapping[str, CellValue],
 ) -> None:
-    width = 88
+    width = 72
     ws.column_dimensions["A"].width = width
     for row, line in enumerate(instruction_lines(spec, config, fiscal_year), start=1):
         key = cell_key(INSTRUCTIONS_SHEET, f"A{row}")
