@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 export AIP_HOME ?= $(CURDIR)/var
 
 APT_PACKAGES := postgresql libreoffice-calc-nogui libreoffice-writer-nogui python3-uno \
-	poppler-utils fonts-dejavu-core fonts-liberation chromium
+	poppler-utils fonts-dejavu-core fonts-liberation
 # A command per package tells whether it is there already.
-APT_CHECKS := /usr/lib/postgresql /usr/bin/soffice /usr/bin/pdftotext /usr/bin/chromium \
+APT_CHECKS := /usr/lib/postgresql /usr/bin/soffice /usr/bin/pdftotext \
 	/usr/lib/python3/dist-packages/uno.py /usr/share/fonts/truetype/liberation
 
 .PHONY: demo test lint typecheck unit bench setup apt venv clean
