@@ -10,6 +10,10 @@ import click
 
 from aip_forms import __version__
 from aip_forms.cli.data import data
+from aip_forms.cli.review import review
+from aip_forms.cli.storage import storage
+from aip_forms.cli.submissions import submissions, submit
+from aip_forms.cli.users import users
 from aip_forms.cli.validate import validate
 from aip_forms.cli.workbook import workbook
 
@@ -23,6 +27,11 @@ def cli() -> None:
 cli.add_command(data)
 workbook.add_command(validate)
 cli.add_command(workbook)
+cli.add_command(users)
+cli.add_command(submit)
+cli.add_command(submissions)
+cli.add_command(review)
+cli.add_command(storage)
 
 
 def main() -> None:

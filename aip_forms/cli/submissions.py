@@ -24,12 +24,12 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from aip_forms.app import App
+from aip_forms.cli.validate import problem_line
 from aip_forms.domain import FiscalYear
 from aip_forms.services.errors import ServiceError
 from aip_forms.services.uow import UowFactory, sql_uow
 from aip_forms.services.workflow import PlanStatus
 from aip_forms.storage import ObjectStore, StorageError
-from validators.problems import Problem
 
 # ---- shared by the submission, review, users and storage commands -----------------------
 
@@ -54,11 +54,20 @@ class Services:
 
     @cached_property
     def uow(self) -> UowFactory:
-        return sql_uow(self.app.engine)
+        engine = self.app.engine
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:  # close the pool's connections when the command ends
+            ctx.call_on_close(engine.dispose)
+        return sql_uow(engine)
 
-    @property
+    @cached_property
     def store(self) -> ObjectStore:
-        return self.app.storage
+        store = self.app.storage
+        close = getattr(store, "close", None)  # an S3 store's client
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and callable(close):
+            ctx.call_on_close(close)
+        return store
 
 
 @contextlib.contextmanager
@@ -73,11 +82,6 @@ def service_errors() -> Iterator[None]:
         fail(f"object storage error: {e}", 3)
     except (OSError, ValueError) as e:
         fail(str(e), 1)
-
-
-def problem_line(p: Problem) -> str:
-    where = f"{p.sheet}!{p.cell} " if p.sheet and p.cell else f"{p.sheet} " if p.sheet else ""
-    return f"{p.severity}: {where}[{p.code}] {p.message}"
 
 
 # ---- aip submit ----------------------------------------------------------------------------

@@ -50,7 +50,7 @@ school_option = click.option("--school", "school_code", help="School code (schoo
 
 
 @workbook.command("generate")
-@fy_option
+@click.option("--fy", "fy", help="Fiscal year: 2027 or FY2027.")
 @lea_option
 @school_option
 @click.option("--all", "all_plans", is_flag=True, help="Every district and school plan.")
@@ -61,18 +61,38 @@ school_option = click.option("--school", "school_code", help="School code (schoo
     help="The .xlsx file (or a folder) for one plan; the folder for --all.",
 )
 @click.option("--workers", type=click.IntRange(min=1), help="Processes for --all (default: cores).")
+@click.option(
+    "--from-plan",
+    "from_plan",
+    type=int,
+    help="A returned plan's ID: its revision workbook, with the last answers and comments.",
+)
+@click.option("--user", "user_email", help="With --from-plan: the user asking (access check).")
 def generate(
-    fy: str,
+    fy: str | None,
     lea_code: str | None,
     school_code: str | None,
     all_plans: bool,
     out: Path,
     workers: int | None,
+    from_plan: int | None,
+    user_email: str | None,
 ) -> None:
     """Generate the pre-filled workbook of one plan, or (--all) of every plan of the year.
 
     --all writes OUT/FY2027/<lea>/district-<lea>.xlsx and OUT/FY2027/<lea>/school-<school>.xlsx.
+    --from-plan ID writes the revision workbook of a plan (pre-filled with its last answers,
+    reviewers' comments as cell notes).
     """
+    if from_plan is not None:
+        if fy or lea_code or school_code or all_plans:
+            _fail("--from-plan takes no --fy, --lea, --school or --all")
+        from aip_forms.cli.submissions import write_revision_workbook
+
+        click.echo(f"Wrote {write_revision_workbook(from_plan, out, user_email)}")
+        return
+    if fy is None:
+        _fail("give --fy (or --from-plan ID)")
     fiscal_year = _fiscal_year(fy)
     if all_plans == bool(lea_code) or (school_code and not lea_code):
         _fail("give --lea CODE (and --school CODE for a school plan), or --all")
