@@ -6,8 +6,10 @@ what to open or run next. Everything lands under $AIP_HOME (default ./var).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +19,9 @@ from rich.console import Console
 
 console = Console()
 FY = "2027"
+
+
+MARKER = ".aip-demo"
 
 
 def aip(*args: str) -> str:
@@ -45,11 +50,95 @@ def first_school_of(lea_name: str, home: Path) -> tuple[str, str]:
     return lea, high["school_code"]
 
 
+def fresh_home(home: Path) -> None:
+    """The demo starts from nothing; it only ever clears a folder it made itself."""
+    if home.exists() and any(home.iterdir()):
+        if not (home / MARKER).exists():
+            console.print(
+                f"[red]{home} holds data the demo did not make; set AIP_HOME to an "
+                "empty folder (e.g. AIP_HOME=/tmp/aip-demo make demo).[/]"
+            )
+            raise SystemExit(2)
+        for child in home.iterdir():
+            if child.name in (MARKER, "secret.key"):
+                continue
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / MARKER).write_text("made by make demo; cleared at the next run\n")
+
+
+def revise(path: Path, out: Path) -> None:
+    """What a coordinator does in Excel: answer the comment, certify again, save."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    wb["3 Root Cause Analysis"]["B10"] = (
+        "Transportation gaps on the east-side routes; language barriers for newcomer "
+        "families; chronic illness (asthma) among younger students, per nurse records."
+    )
+    cert = wb["5 Final Submission"]
+    cert["C5"], cert["C6"], cert["C7"] = "Yes", "Kristin Garcia", "School Attendance Coordinator"
+    cert["C8"] = dt.date.today()
+    wb.save(out)
+
+
+def review_cycle(home: Path, lea: str, school: str, workbook: Path) -> None:
+    console.rule("Submit, return, revise, approve")
+    school_user, district_user = "kgarcia@belen.example.org", "lchen@belen.example.org"
+    aip(
+        "users",
+        "add",
+        school_user,
+        "--role",
+        "school_coordinator",
+        "--lea",
+        lea,
+        "--school",
+        school,
+        "--name",
+        "Kristin Garcia",
+    )
+    aip(
+        "users",
+        "add",
+        district_user,
+        "--role",
+        "district_coordinator",
+        "--lea",
+        lea,
+        "--name",
+        "Lee Chen",
+    )
+    aip("submit", str(workbook), "--user", school_user, "--final")
+    aip(
+        "review",
+        "return",
+        "1",
+        "--user",
+        district_user,
+        "--cell",
+        "'3 Root Cause Analysis'!B10",
+        "--comment",
+        "Please name the barriers you found in your own data, not only in general.",
+    )
+    revision = home / "examples" / f"revision-school-{school}.xlsx"
+    aip("workbook", "generate", "--from-plan", "1", "--user", school_user, "--out", str(revision))
+    revised = home / "examples" / f"revised-school-{school}.xlsx"
+    revise(revision, revised)
+    console.print(f"[dim](the coordinator edits {revision.name} and saves {revised.name})[/]")
+    aip("submit", str(revised), "--user", school_user, "--final")
+    aip("submissions", "diff", "1", "2")
+    aip("review", "approve", "2", "--user", district_user, "--comment", "Approved. Thank you.")
+    aip("submissions", "list", "--lea", lea)
+    aip("storage", "verify")
+
+
 def main() -> None:
     home = Path(os.environ.get("AIP_HOME", "var")).resolve()
     os.environ["AIP_HOME"] = str(home)
     console.rule("aip-forms demo (synthetic data)")
     console.print(f"AIP_HOME = {home}\n")
+    fresh_home(home)
     aip("data", "sample", "--out", str(home / "sample"), "--students")
     aip("data", "load", str(home / "sample"))
     aip("workbook", "generate", "--fy", FY, "--all", "--out", str(home / "workbooks"))
@@ -70,6 +159,7 @@ def main() -> None:
         "--out",
         str(school_example),
     )
+    review_cycle(home, lea, school, school_example)
     console.rule("What to open next")
     console.print(f"- Statewide workbooks: {home / 'workbooks'}")
     console.print(f"- A filled district plan: {district_example}")
@@ -78,6 +168,14 @@ def main() -> None:
         "- Open any of them in Excel or LibreOffice: grey cells are pre-filled and "
         "locked, yellow cells are yours to fill."
     )
+    console.print(
+        "- The returned plan's revision workbook (the reviewer's comment is a cell note): "
+        f"{examples / f'revision-school-{school}.xlsx'}"
+    )
+    console.print(
+        "- Validate any workbook: .venv/bin/aip workbook validate FILE --annotate OUT.xlsx"
+    )
+    console.print("- The audit trail and versions: .venv/bin/aip submissions list")
     console.print(
         f"- Try: .venv/bin/aip workbook generate --fy {FY} --lea {lea} "
         f"--school {school} --out /tmp/plan.xlsx"
