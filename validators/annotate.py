@@ -10,6 +10,7 @@ import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import CellCoordinatesException
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from validators.problems import Problem
 
@@ -47,13 +48,16 @@ def annotate(data: bytes, problems: list[Problem], out: Path) -> Path:
         ws.append([p.severity, p.sheet or "", p.cell or "", p.code, p.message])
         if p.sheet and p.cell and p.sheet in wb.sheetnames:
             link = ws.cell(ws.max_row, 3)
-            link.hyperlink = f"#'{p.sheet.replace(chr(39), chr(39) * 2)}'!{p.cell}"
+            # a link within the workbook is a location, not a relationship to a "#..." URL
+            quoted = p.sheet.replace("'", "''")
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{quoted}'!{p.cell}")
             link.font = Font(color="0563C1", underline="single")
     if not problems:
         ws.append(["", "", "", "", "No problems found."])
     for letter, width in zip("ABCDE", (10, 26, 8, 30, 100), strict=True):
         ws.column_dimensions[letter].width = width
     wb.active = 0
+    ws.sheet_view.tabSelected = True  # Excel opens at the selected tab
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ Every parser takes a raw openpyxl cell value and returns the typed value, or rai
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 from openpyxl.utils.datetime import from_excel
@@ -48,15 +49,21 @@ def parse_number(value: object) -> float | None:
         if isinstance(value, bool):
             raise ValueError("a number is expected, not TRUE/FALSE")
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    text = clean_text(value)
-    if text is None:
-        return None
-    compact = text.replace(" ", "")
-    if not _NUMBER.match(compact) or compact in {"", "+", "-", "."}:
-        raise ValueError(f'not a number: "{text}"')
-    return float(compact.replace(",", ""))
+    if isinstance(value, float):
+        number, text = value, str(value)
+    elif isinstance(value, int):  # float() of a 400-digit int raises; it is no answer anyway
+        number, text = (float(value), str(value)) if abs(value) < 10**300 else (math.inf, "1e300+")
+    else:
+        text = clean_text(value) or ""
+        if not text:
+            return None
+        compact = text.replace(" ", "")
+        if not _NUMBER.match(compact) or compact in {"", "+", "-", "."}:
+            raise ValueError(f'not a number: "{text}"')
+        number = float(compact.replace(",", ""))
+    if not math.isfinite(number):  # NaN, or more digits than any number has
+        raise ValueError(f'not a number: "{text[:20]}"')
+    return number
 
 
 def parse_integer(value: object) -> int | None:
@@ -103,6 +110,10 @@ def parse_date(value: object) -> dt.date | None:
     text = clean_text(value)
     if text is None:
         return None
+    try:  # ISO 8601, as cells of type "d" hold dates: 2026-09-15T00:00:00
+        return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
     for fmt in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date()

@@ -205,6 +205,10 @@ IDENTITY_MESSAGES: Mapping[str, Message] = {
         "change (or copy your answers into a fresh workbook)."
     ),
     "SHEET_MISSING": _error("The sheet {sheet} ({section}) is missing from the workbook. " + FRESH),
+    "SHEET_TOO_LONG": _error(
+        "This sheet has entries far below the plan (the first at {cell}); only its first "
+        "{limit} rows are read. Delete the rows below the plan and upload the workbook again."
+    ),
 }
 
 PLAN_MESSAGES: Mapping[str, Message] = {
@@ -290,10 +294,12 @@ def problem(
     """
     entry = CATALOGUE[code]
     shown = {key: shorten(str(param), PARAM_LIMIT) for key, param in params.items()}
+    # A message may name the problem's place ({sheet}, {cell}) like any other parameter.
+    place = {key: shorten(at, PARAM_LIMIT) for key, at in (("sheet", sheet), ("cell", cell)) if at}
     return Problem(
         code=code,
         severity=entry.severity,
-        message=entry.template.format(**shown),
+        message=entry.template.format(**place, **shown),
         sheet=sheet,
         cell=cell,
         field=field,

@@ -40,7 +40,6 @@ class ReadResult:
     problems: list[Problem] = field(default_factory=list)
     # "section.field" or "section.table.column.N" (N = 0-based data row) -> where it was read
     locations: dict[str, Location] = field(default_factory=dict)
-    raw: dict[str, Value] = field(default_factory=dict)  # prefilled cells as read
 
     def where(self, key: str) -> Location | None:
         return self.locations.get(key)
@@ -93,7 +92,24 @@ class PlanReader:
                 )
                 continue
             self.result.plan.sections[section.key] = self._read_section(section)
+            self._check_length(section)
         return self.result
+
+    def _check_length(self, section: SectionSpec) -> None:
+        """Entries below the rows read would be silently ignored: say so."""
+        if not self.cells.has_sheet(section.sheet):
+            return
+        overflow = self.cells.sheet(section.sheet).overflow
+        if overflow is not None:
+            loc = Location(section.sheet, *overflow)
+            self.result.problems.append(
+                problem(
+                    "SHEET_TOO_LONG",
+                    sheet=loc.sheet,
+                    cell=loc.cell,
+                    limit=f"{self.cells.max_rows:,}",
+                )
+            )
 
     def _named_anywhere(self, section: SectionSpec) -> bool:
         return any(self.cells.names.get(self.spec.field_name(section, f)) for f in section.fields)
@@ -189,7 +205,6 @@ class PlanReader:
         raw = sheet.get(loc.row, loc.col)
         formula = sheet.formula_at(loc.row, loc.col)
         if f.prefilled:
-            self.result.raw[str(loc)] = raw
             return normalize.clean_text(raw) if isinstance(raw, str) else raw
         if formula is not None:
             self.result.problems.append(

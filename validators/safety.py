@@ -380,6 +380,9 @@ class _XmlCheck:
         except ParseError as error:
             reason = str(error)
             raise _Refused(problem("INTAKE_XML_MALFORMED", part=self.part, reason=reason)) from None
+        except (LookupError, ValueError) as error:  # an encoding Python lacks or expat refuses
+            reason = f"unsupported encoding: {error}"
+            raise _Refused(problem("INTAKE_XML_MALFORMED", part=self.part, reason=reason)) from None
 
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")

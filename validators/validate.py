@@ -17,8 +17,8 @@ from xml.etree.ElementTree import ParseError
 from aip_forms.config import ProgramConfig
 from aip_forms.domain import PlanKind
 from aip_forms.plan import Plan
-from aip_forms.spec import META_SHEET, SUPPORTED_SPEC_VERSIONS, spec_for
-from validators.cells import WorkbookCells
+from aip_forms.spec import META_SHEET, SUPPORTED_SPEC_VERSIONS, FieldType, FormSpec, spec_for
+from validators.cells import DamagedWorkbook, WorkbookCells
 from validators.intake import DEFAULT_LIMITS, check_upload
 from validators.problems import Problem, UnreadableWorkbook, problem
 from validators.read import PlanReader
@@ -136,8 +136,8 @@ def validate_upload(
         metadata = _read_metadata(cells)
     except MetadataError as exc:
         return _unreadable(filename, [*notes, problem("META_MISSING", reason=str(exc))])
-    except (KeyError, ValueError, ParseError, zipfile.BadZipFile, IndexError) as exc:
-        return _unreadable(filename, [*notes, problem("WORKBOOK_UNREADABLE", reason=str(exc))])
+    except _DAMAGE as exc:
+        return _unreadable(filename, [*notes, _damaged(exc)])
 
     identity = Identity(
         kind=metadata.kind,
@@ -146,7 +146,7 @@ def validate_upload(
         lea_code=metadata.lea_code,
         school_code=metadata.school_code,
         issued_at=metadata.issued_at,
-        signature_valid=verify(metadata, key),
+        signature_valid=_signed(metadata, key),
     )
     blocking = list(_identity_problems(identity, expect))
     if blocking:
@@ -154,19 +154,41 @@ def validate_upload(
 
     spec = spec_for(metadata.kind)
     reader = PlanReader(cells, spec, config, row_counts=issued_row_counts(spec, metadata))
-    read = reader.read()
+    try:  # sheets are parsed as the reader and the tamper check first need them
+        read = reader.read()
+        tampered = _tampered(cells, metadata, spec)
+    except _DAMAGE as exc:
+        return _unreadable(filename, [*notes, _damaged(exc)], identity=identity, final=final)
     read.plan.fiscal_year = metadata.fiscal_year
     read.plan.lea_code = metadata.lea_code
     read.plan.school_code = metadata.school_code
     problems = [
         *notes,
-        *_tampered(cells, metadata),
+        *tampered,
         *read.problems,
         *run_rules(RuleContext(spec=spec, config=config, read=read, final=final)),
     ]
     errors, warnings = _split(problems)
     outcome: Outcome = "invalid" if errors else "valid"
     return ValidationReport(filename, outcome, errors, warnings, identity, read.plan, final)
+
+
+# What reading a workbook that passed intake raises when its parts do not fit together.
+_DAMAGE = (DamagedWorkbook, KeyError, ValueError, ParseError, zipfile.BadZipFile, IndexError)
+
+
+def _damaged(exc: Exception) -> Problem:
+    reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    return problem("WORKBOOK_UNREADABLE", reason=reason)
+
+
+def _signed(metadata: Metadata, key: bytes) -> bool:
+    """`verify`, for metadata read from an upload: issued values that are not cell values
+    (a list, NaN ...) were not signed by us."""
+    try:
+        return verify(metadata, key)
+    except (TypeError, ValueError):
+        return False
 
 
 def _read_metadata(cells: WorkbookCells) -> Metadata:
@@ -209,8 +231,9 @@ def _identity_problems(identity: Identity, expect: Expectation) -> list[Problem]
     return found
 
 
-def _tampered(cells: WorkbookCells, metadata: Metadata) -> list[Problem]:
+def _tampered(cells: WorkbookCells, metadata: Metadata, spec: FormSpec) -> list[Problem]:
     """One problem per locked cell whose value is not the one issued."""
+    percent = _percent_places(spec)
     found = []
     for key, issued in metadata.prefilled.items():
         sheet_name, ref = split_key(key)
@@ -219,18 +242,39 @@ def _tampered(cells: WorkbookCells, metadata: Metadata) -> list[Problem]:
             value = canonical_value(raw)
         except (TypeError, ValueError):
             value = str(raw)
-        if value != canonical_value(issued):
+        expected = canonical_value(issued)
+        if value != expected:
+            shown_as_percent = {(sheet_name, ref), (sheet_name, ref.rstrip("0123456789"))} & percent
             found.append(
                 problem(
                     "PREFILL_CHANGED",
                     sheet=sheet_name,
                     cell=ref,
-                    value=_show(value),
-                    issued=_show(canonical_value(issued)),
+                    value=_show(value, bool(shown_as_percent)),
+                    issued=_show(expected, bool(shown_as_percent)),
                 )
             )
     return found
 
 
-def _show(value: object) -> str:
-    return "(empty)" if value is None else str(value)
+def _percent_places(spec: FormSpec) -> set[tuple[str, str]]:
+    """(sheet, cell) of percent fields and (sheet, column letter) of percent table columns:
+    their values are shown as the workbook shows them, 38.34% rather than 0.3834."""
+    places = set()
+    for section in spec.sections:
+        for f in section.fields:
+            if f.type is FieldType.PERCENT and f.cell:
+                places.add((section.sheet, f.cell))
+        for table in section.tables:
+            for c in table.columns:
+                if c.type is FieldType.PERCENT and c.column:
+                    places.add((section.sheet, c.column))
+    return places
+
+
+def _show(value: object, percent: bool = False) -> str:
+    if value is None:
+        return "(empty)"
+    if percent and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{round(float(value) * 100, 4):g}%"
+    return str(value)
