@@ -201,7 +201,11 @@ def metadata_from_rows(rows: Mapping[str, str | None]) -> Metadata:
             prefilled=prefilled,
             signature=rows["signature"] or "",
         )
-    except (KeyError, ValueError) as e:
+    except KeyError as e:
+        raise MetadataError(
+            f"the metadata sheet is damaged: its {e.args[0]} row is missing"
+        ) from None
+    except ValueError as e:
         raise MetadataError(f"the metadata sheet is damaged: {e}") from None
 
 
