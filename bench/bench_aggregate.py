@@ -7,14 +7,8 @@ as a baseline, and aggregate_students on the typed extract. Prints a table and o
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -23,17 +17,9 @@ from aip_forms.config import ProgramConfig
 from aip_forms.data import formats
 from aip_forms.data.aggregate import aggregate_students, read_students_csv
 from aip_forms.data.sample import write_sample
+from bench.common import median_seconds, print_report
 
 RUNS = 5
-
-
-def median_seconds(work: Callable[[], object], runs: int = RUNS) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -44,9 +30,9 @@ def main() -> None:
         summary = write_sample(out, students=True)
         write_seconds = time.perf_counter() - start
         path = out / formats.STUDENTS.filename
-        read_csv = median_seconds(lambda: pd.read_csv(path))
+        read_csv = median_seconds(lambda: pd.read_csv(path), RUNS, warm_up=False)
         extract = read_students_csv(path)
-        aggregate = median_seconds(lambda: aggregate_students(extract, config))
+        aggregate = median_seconds(lambda: aggregate_students(extract, config), RUNS, warm_up=False)
         result = aggregate_students(extract, config)
 
     figures = {
@@ -61,10 +47,7 @@ def main() -> None:
         "ratio_aggregate_to_read_csv": round(aggregate / read_csv, 2),
         "write_sample_s": round(write_seconds, 2),
         "schools": summary.schools,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
         "pandas": pd.__version__,
-        "machine": platform.machine(),
     }
     rows = [
         ("students (extract rows)", f"{figures['students']:,} ({figures['extract_rows']:,})"),
@@ -76,16 +59,8 @@ def main() -> None:
         (f"pandas.read_csv students.csv, median of {RUNS}", f"{read_csv:.3f} s"),
         ("ratio aggregate / read_csv", f"{aggregate / read_csv:.2f}"),
         ("write_sample(students=True), once", f"{write_seconds:.2f} s"),
-        (
-            "machine",
-            f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}",
-        ),
     ]
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
-    print(json.dumps(figures, sort_keys=True))
-    sys.stdout.flush()
+    print_report(rows, figures)
 
 
 if __name__ == "__main__":

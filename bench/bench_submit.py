@@ -11,9 +11,6 @@ overhead as a ratio of validation time (the aim is 1.0 or less).
 from __future__ import annotations
 
 import io
-import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -32,6 +29,7 @@ from aip_forms.services.uow import sql_uow
 from aip_forms.services.users import add_user
 from aip_forms.spec import spec_for
 from aip_forms.storage import LocalObjectStore
+from bench.common import print_report
 from validators.validate import Expectation, ValidationReport
 from workbook_templates.example import example_workbook
 from workbook_templates.synthetic import plan_data
@@ -101,9 +99,6 @@ def main() -> None:
         "overhead_ratio": round(over / valid, 2),
         "submit_total_s": round(sum(totals), 2),
         "verified_ok": report.ok,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
     }
     rows = [
         ("workbooks submitted (final, one per school)", f"{WORKBOOKS}"),
@@ -114,16 +109,8 @@ def main() -> None:
         ("overhead / validation (aim <= 1.0)", f"{over / valid:.2f}"),
         ("all 100, sequential", f"{sum(totals):.2f} s"),
         ("verified after the run", f"{report.ok} ok, {len(report.problems)} problems"),
-        (
-            "machine",
-            f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}",
-        ),
     ]
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
-    print(json.dumps(figures, sort_keys=True))
-    sys.stdout.flush()
+    print_report(rows, figures)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,8 @@ from __future__ import annotations
 
 import gc
 import io
-import json
-import os
-import platform
 import resource
 import statistics
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -34,6 +30,7 @@ import openpyxl
 
 from aip_forms.domain import Lea, PlanKind, School
 from aip_forms.spec import spec_for
+from bench.common import median_seconds, print_report
 from tests.support import mutate
 from validators.intake import check_upload
 from validators.validate import ValidationReport, validate_upload
@@ -85,16 +82,6 @@ def paired_medians(
     return statistics.median(mine), statistics.median(theirs)
 
 
-def median_seconds(work: Callable[[], object], runs: int = RUNS) -> float:
-    work()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def one_workbook(data: bytes) -> dict[str, float]:
     report = validate(data)
     assert report.outcome == "valid", report.problems[:3]
@@ -106,7 +93,7 @@ def one_workbook(data: bytes) -> dict[str, float]:
 
 def corpus_figures() -> dict[str, float]:
     files = list(mutate.corpus(seed=0))  # built first: only validation is timed
-    seconds = []
+    seconds: list[float] = []
     slowest = ""
     for name, data in files:
         start = time.perf_counter()
@@ -150,7 +137,7 @@ def long_sheet_figures() -> dict[str, float]:
 def main() -> None:
     school_data, district_data = school_workbook(), district_workbook()
     school = one_workbook(school_data)
-    intake = median_seconds(lambda: check_upload(school_data))
+    intake = median_seconds(lambda: check_upload(school_data), RUNS)
     district = one_workbook(district_data)
     corpus = corpus_figures()
     long_sheet = long_sheet_figures()
@@ -179,10 +166,7 @@ def main() -> None:
         "long_sheet_s": round(long_sheet["seconds"], 3),
         "long_sheet_tracemalloc_peak_mib": round(long_sheet["tracemalloc_peak_mib"], 1),
         "max_rss_mib": round(max_rss_mib, 1),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
         "openpyxl": openpyxl.__version__,
-        "machine": platform.machine(),
     }
     rows = [
         (
@@ -212,17 +196,9 @@ def main() -> None:
             f"{long_sheet['tracemalloc_peak_mib']:.1f} MiB",
         ),
         ("process peak resident memory (whole benchmark)", f"{max_rss_mib:.0f} MiB"),
-        (
-            "machine",
-            f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
-            f"openpyxl {openpyxl.__version__}",
-        ),
+        ("openpyxl", openpyxl.__version__),
     ]
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
-    print(json.dumps(figures, sort_keys=True))
-    sys.stdout.flush()
+    print_report(rows, figures)
 
 
 if __name__ == "__main__":

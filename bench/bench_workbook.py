@@ -17,16 +17,12 @@ Prints a table and one JSON line.
 from __future__ import annotations
 
 import io
-import json
 import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -39,6 +35,7 @@ from aip_forms.db.session import make_engine, upgrade
 from aip_forms.domain import PlanKind
 from aip_forms.plan_data import PlanData
 from aip_forms.spec import spec_for
+from bench.common import median_seconds, print_report
 from workbook_templates.build import build_workbook
 from workbook_templates.compiled import compile_template, render
 from workbook_templates.generate import generate_all
@@ -46,16 +43,6 @@ from workbook_templates.metadata import issued_at_text
 
 RUNS = 15
 FISCAL_YEAR = 2027
-
-
-def median_seconds(work: Callable[[], object], runs: int = RUNS) -> float:
-    work()  # warm up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def single(
@@ -71,8 +58,8 @@ def single(
     def reference() -> None:
         build_workbook(spec, data, config, settings, issued_at=issued).save(io.BytesIO())
 
-    compiled = median_seconds(lambda: render(template, data, issued))
-    builder = median_seconds(reference)
+    compiled = median_seconds(lambda: render(template, data, issued), RUNS)
+    builder = median_seconds(reference, RUNS)
     return compiled, builder, compile_seconds, len(render(template, data, issued))
 
 
@@ -153,10 +140,7 @@ def main() -> None:
         "statewide_generate_s": round(summary.seconds, 2),
         "statewide_cli_wall_s": round(cli_seconds, 2),
         "workers": workers,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
         "openpyxl": openpyxl.__version__,
-        "machine": platform.machine(),
     }
     rows = [
         (
@@ -179,16 +163,8 @@ def main() -> None:
             f"{statewide:.2f} s for {sum(counts.values())} plans {counts}",
         ),
         ("statewide, `aip workbook generate --all`", f"{cli_seconds:.2f} s wall"),
-        (
-            "machine",
-            f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}",
-        ),
     ]
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
-    print(json.dumps(figures, sort_keys=True))
-    sys.stdout.flush()
+    print_report(rows, figures)
 
 
 if __name__ == "__main__":
