@@ -159,11 +159,14 @@ def main() -> None:
         "--out",
         str(school_example),
     )
+    plan_pdf = examples / f"plan-school-{school}.pdf"
+    aip("render", str(school_example), "--format", "pdf", "--out", str(plan_pdf))
     review_cycle(home, lea, school, school_example)
     console.rule("What to open next")
     console.print(f"- Statewide workbooks: {home / 'workbooks'}")
     console.print(f"- A filled district plan: {district_example}")
     console.print(f"- A filled school plan:   {school_example}")
+    console.print(f"- The school plan as a PDF (full report with charts): {plan_pdf}")
     console.print(
         "- Open any of them in Excel or LibreOffice: grey cells are pre-filled and "
         "locked, yellow cells are yours to fill."

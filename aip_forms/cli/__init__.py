@@ -10,6 +10,7 @@ import click
 
 from aip_forms import __version__
 from aip_forms.cli.data import data
+from aip_forms.cli.render import compile_, render
 from aip_forms.cli.review import review
 from aip_forms.cli.storage import storage
 from aip_forms.cli.submissions import submissions, submit
@@ -32,6 +33,8 @@ cli.add_command(submit)
 cli.add_command(submissions)
 cli.add_command(review)
 cli.add_command(storage)
+cli.add_command(render)
+cli.add_command(compile_, "compile")
 
 
 def main() -> None:
