@@ -3,9 +3,11 @@
 Run with `python -m bench.bench_render`. Builds a synthetic LEA of 30 schools (elementary,
 middle and high) with example plans (not timed), then times:
 
-- DOCX per plan: a full school report with its charts, each plan drawn fresh (charts are
-  cached per content, so a re-render is timed apart), the same without charts, and a
-  district report; baseline: saving a one-paragraph python-docx document;
+- DOCX per plan: a full school report with its four charts, each plan drawn fresh (charts
+  are cached per content, so a re-render is timed apart), the same without charts, and a
+  district report; baseline: saving a one-paragraph python-docx document. The fresh
+  report is set against the baseline and the 200 ms goal, and its charts' share (fresh
+  minus cached) is shown apart;
 - PDF per plan: one plan through a fresh `soffice` run (start-up included), one plan
   through a LibreOffice already running (UNO), and ten plans through one UNO run with
   rendering overlapping conversion; baseline: converting a one-line document with a bare
@@ -44,6 +46,7 @@ from workbook_templates import synthetic
 FISCAL_YEAR = 2027
 SCHOOLS = 30
 RUNS = 7
+DOCX_GOAL_S = 0.2
 KINDS = (("ELEMENTARY", "PK", "5"), ("MIDDLE", "6", "8"), ("HIGH", "9", "12"))
 
 
@@ -93,7 +96,7 @@ def main() -> None:
         render_docx(*reversed(schools[0]), config)  # imports, template compilation
         charts.clear_cache()
         fresh = [timed(lambda d=d, p=p: render_docx(p, d, config)) for d, p in schools[1:11]]
-        docx_fresh = statistics.median(fresh)
+        docx_fresh, docx_fresh_max = statistics.median(fresh), max(fresh)
         data, plan = schools[1]
         docx_cached = median_seconds(lambda: render_docx(plan, data, config), RUNS)
         no_charts = layout.Selection(layout.section_keys(data.kind), charts=False, full=True)
@@ -101,6 +104,8 @@ def main() -> None:
             lambda: render_docx(plan, data, config, sections=no_charts), RUNS
         )
         d_data, d_plan = district
+        render_docx(d_plan, d_data, config)  # the district template's compilation
+        charts.clear_cache()
         docx_district = timed(lambda: render_docx(d_plan, d_data, config))
         pages_docx = render_docx(plan, data, config)
 
@@ -154,7 +159,10 @@ def main() -> None:
         "runs": RUNS,
         "baseline_docx_s": round(base_docx, 4),
         "docx_school_fresh_charts_s": round(docx_fresh, 3),
+        "docx_school_fresh_charts_max_s": round(docx_fresh_max, 3),
         "docx_school_cached_charts_s": round(docx_cached, 3),
+        "docx_charts_share_s": round(docx_fresh - docx_cached, 3),
+        "docx_goal_met": docx_fresh <= DOCX_GOAL_S,
         "docx_school_no_charts_s": round(docx_plain, 3),
         "docx_district_s": round(docx_district, 3),
         "docx_ratio_fresh": round(docx_fresh / base_docx, 1),
@@ -169,17 +177,20 @@ def main() -> None:
         "packet_uno_s": round(packet_uno, 1),
         "packet_batch_s": round(packet_batch, 1),
         "packet_ratio": round(packet_uno / base_pdf, 1),
-        "goals": {"docx_s": 0.2, "pdf_s": 1.5, "packet_s": 20},
+        "goals": {"docx_s": DOCX_GOAL_S, "pdf_s": 1.5, "packet_s": 20},
     }
     rows = [
         ("baseline: python-docx one paragraph, save", f"{base_docx * 1000:.1f} ms"),
         (
             "DOCX school plan, full report, fresh charts",
-            f"{docx_fresh * 1000:.0f} ms (median of 10 plans; {docx_fresh / base_docx:.0f}x)",
+            f"{docx_fresh * 1000:.0f} ms (median of {len(fresh)} plans, slowest "
+            f"{docx_fresh_max * 1000:.0f} ms; {docx_fresh / base_docx:.0f}x baseline; goal "
+            f"{DOCX_GOAL_S * 1000:.0f} ms {'met' if docx_fresh <= DOCX_GOAL_S else 'MISSED'})",
         ),
         ("DOCX same plan again (charts cached)", f"{docx_cached * 1000:.0f} ms"),
+        ("  so four fresh charts cost", f"{(docx_fresh - docx_cached) * 1000:.0f} ms"),
         ("DOCX school plan without charts", f"{docx_plain * 1000:.0f} ms"),
-        (f"DOCX district plan ({SCHOOLS} schools)", f"{docx_district * 1000:.0f} ms"),
+        (f"DOCX district plan ({SCHOOLS} schools), fresh charts", f"{docx_district * 1000:.0f} ms"),
         ("baseline: bare soffice, one-line document", f"{base_pdf:.2f} s"),
         ("PDF one plan, fresh soffice run", f"{pdf_cold:.2f} s"),
         (

@@ -1,7 +1,8 @@
 """What a plan document says about its review: plain values, filled by whoever has them.
 
-The submissions service (issue 4) knows a plan's status, reviewer and comments; rendering
-takes them as this small value so that it does not depend on how they are stored.
+The submissions store knows a plan's status, reviewer and comments (`exports.stored` reads
+them); rendering takes them as this small value so that it does not depend on how they are
+stored.
 """
 
 from __future__ import annotations
@@ -36,10 +37,14 @@ class ReviewInfo:
 
 
 def format_when(value: When) -> str:
-    """ "October 1, 2026" (a date) or "October 1, 2026 14:05" (a time)."""
+    """ "October 1, 2026" (a date), "October 1, 2026 14:05" (a time) or "October 1, 2026
+    14:05 UTC" (a time with a zone, such as the store records, said in UTC)."""
     if value is None:
         return ""
+    zone = ""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value, zone = value.astimezone(dt.UTC), " UTC"
     text = f"{value:%B} {value.day}, {value.year}"
     if isinstance(value, dt.datetime):
-        text += f" {value:%H:%M}"
+        text += f" {value:%H:%M}{zone}"
     return text

@@ -1,8 +1,16 @@
 """Rendering use cases: plain functions taking their collaborators (database engine,
-program config, signing key, PDF converter) as arguments. The CLI (and later the web
-views) parse input, call one of these, and present the result.
+program config, signing key, PDF converter, unit of work, object store) as arguments. The
+CLI (and later the web views) parse input, call one of these, and present the result.
 
-Expected failures raise `RenderRefused` with a message for the person who asked.
+- `render_workbook`: a plan workbook file, validated first;
+- `render_stored`: a stored plan by its id (`aip submissions list`, column "plan"): its
+  latest version, or the version asked for, with its review (see `exports.stored`);
+- `compile_lea`, `compile_statewide`: the district packet and the statewide summary, from
+  a `PlanSource`: the store (`exports.stored.stored_source`), a folder of workbooks, or
+  examples.
+
+Expected failures raise `RenderRefused` with a message for the person who asked; reading
+the store raises the services' own errors (`aip_forms.services.errors`).
 """
 
 from __future__ import annotations
@@ -17,21 +25,23 @@ from sqlalchemy import Engine
 
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.data import queries
+from aip_forms.data.queries import lea_plan_data
 from aip_forms.plan import Plan
 from aip_forms.plan_data import PlanData
+from aip_forms.services.uow import UowFactory
+from aip_forms.storage import ObjectStore
 from exports import layout
 from exports.packet import PacketResult, compile_packet
 from exports.pdf import PdfConverter
 from exports.render import render_docx
 from exports.review import ReviewInfo
-from exports.sources import example_plans, folder_plans, lea_plan_data, plan_key
+from exports.sources import Item, PlanSource, example_plans, folder_plans, plan_key
+from exports.stored import stored_plan
 from exports.summary import write_summary
 from exports.suppression import suppress
 from validators.validate import ValidationReport, validate_upload
 
 FORMATS = ("docx", "pdf")
-Item = tuple[PlanData, Plan | None, ReviewInfo | None]
-PlanSource = Callable[[Sequence[PlanData]], Iterable[Item]]
 
 
 class RenderRefused(Exception):
@@ -165,20 +175,42 @@ def render_workbook(
     return Rendered(rendered.content, fmt, rendered.data, report)
 
 
-class StoredPlansUnavailable(RenderRefused):
-    """Rendering by plan id waits for the submissions store (issue 4)."""
-
-
-def load_stored_plan(plan_id: str) -> tuple[Plan, ReviewInfo | None]:
-    """HOOK for the lead: return the stored plan's newest version and its review.
-
-    Wire to the submissions service: read the submission's workbook from storage (or its
-    stored Plan JSON), and build a ReviewInfo from the plan's status, reviewer and
-    comments. Until then, `aip render --plan` says so instead of failing.
-    """
-    raise StoredPlansUnavailable(
-        f"rendering a stored plan by id ({plan_id}) needs the submissions store, which is "
-        "not wired in yet; render the plan's workbook file instead: aip render FILE.xlsx"
+def render_stored(
+    plan_id: int,
+    *,
+    uow: UowFactory,
+    store: ObjectStore,
+    engine: Engine,
+    config: ProgramConfig,
+    key: bytes,
+    fmt: str,
+    sections: str | Iterable[str] | None = None,
+    user_email: str | None = None,
+    version: int | None = None,
+    converter: PdfConverter | None = None,
+    generated: dt.date | None = None,
+) -> Rendered:
+    """A stored plan's latest version (or `version`), with its review status and comments,
+    rendered with the database's data. `user_email` must be allowed to read the plan."""
+    found = stored_plan(
+        plan_id,
+        uow=uow,
+        store=store,
+        key=key,
+        config=config,
+        user_email=user_email,
+        version=version,
+    )
+    datas = plan_data_for(engine, config, found.plan)
+    return render_plan(
+        found.plan,
+        datas,
+        config,
+        fmt=fmt,
+        sections=sections,
+        review=found.review,
+        converter=converter,
+        generated=generated,
     )
 
 
@@ -212,11 +244,6 @@ def folder_source(
             yield data, hit.plan if hit else None, None
 
     return source
-
-
-def no_plans(datas: Sequence[PlanData]) -> Iterator[Item]:
-    for data in datas:
-        yield data, None, None
 
 
 def compile_lea(

@@ -1,54 +1,38 @@
-"""Where compiled documents get their plans until the submissions store is wired in.
+"""Where compiled documents get their plans, besides the submissions store
+(`exports.stored`, the default):
 
-- `lea_plan_data`: the PlanData of an LEA's district plan and every school plan, read
-  with one query per table;
 - `folder_plans`: the newest valid workbook per plan in a folder (validated like an
   upload: signature, identity, rules);
 - `example_plans`: example plans, filled by `workbook_templates.example` and read back
   through validation, for demonstrations.
 
-Each yields what `compile_packet` and `statewide_summary` take: (PlanData, Plan, review).
+A `PlanSource` turns the PlanData of the plans wanted (`queries.lea_plan_data`, or every
+plan of a year) into what `compile_packet` and `statewide_summary` take: an `Item`
+(PlanData, Plan or None when the source has no plan for it, review or None) per plan.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from aip_forms.config import ProgramConfig, Settings
-from aip_forms.data import queries
 from aip_forms.plan import Plan
 from aip_forms.plan_data import PlanData
 from aip_forms.spec import spec_for
+from exports.review import ReviewInfo
 from validators.validate import Expectation, ValidationReport, validate_upload
 from workbook_templates.example import example_workbook
 
 PlanKey = tuple[str, str | None]  # (lea_code, school_code or None)
+Item = tuple[PlanData, Plan | None, ReviewInfo | None]
+PlanSource = Callable[[Sequence[PlanData]], Iterable[Item]]
 
 
 def plan_key(data: PlanData) -> PlanKey:
     return (data.lea.code, data.school.code if data.school else None)
-
-
-def lea_plan_data(
-    engine: Engine, config: ProgramConfig, fiscal_year: int, lea_code: str
-) -> list[PlanData]:
-    """The district plan's data, then each school plan's (schools with enrollment that
-    year), from one read of the LEA. Raises queries.UnknownEntity for an unknown LEA."""
-    # TODO(lead): a public `queries.lea_plan_data` would spare this module `_read`.
-    facts = queries._read(engine, config, fiscal_year, lea_code).get(lea_code)
-    if facts is None:
-        raise queries.UnknownEntity(f"Unknown LEA code {lea_code!r}.")
-    enrolled = {school for school, _, _ in facts.enrollment}
-    out = [queries.assemble(facts, config, fiscal_year, None)]
-    out += [
-        queries.assemble(facts, config, fiscal_year, s) for s in facts.schools if s.code in enrolled
-    ]
-    return out
 
 
 @dataclass(frozen=True)

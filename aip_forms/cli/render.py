@@ -1,12 +1,20 @@
 """`aip render` and `aip compile`: plan documents (DOCX, PDF) and compiled documents.
 
     aip render FILE.xlsx --format pdf [--sections contact,tiers,charts] --out plan.pdf
-    aip render --plan ID --format docx --out plan.docx
-    aip compile --fy 2027 --lea CODE (--from DIR | --examples) --out packet.pdf
-    aip compile --fy 2027 --statewide [--from DIR | --examples] --out summary.xlsx
+    aip render --plan ID [--version N] [--user EMAIL] --format docx --out plan.docx
+    aip compile --fy 2027 --lea CODE [--from DIR | --examples] [--user EMAIL] --out packet.pdf
+    aip compile --fy 2027 --statewide [--from DIR | --examples] [--user EMAIL] --out summary.xlsx
 
-Exit codes: 0 done, 1 a failure while working (database, LibreOffice, writing), 2 bad
-input (options, an unreadable workbook, data that is not there).
+`--plan ID` is a stored plan's id (`aip submissions list`, column "plan", as for `aip
+workbook generate --from-plan`): its latest version is printed, with its review status
+and the reviewers' comments, or the version `--version N` names. `aip compile` takes each
+plan's latest stored version unless it is given a folder of workbooks or told to use
+examples. `--user` acts as that user (only the plans their roles let them read); without
+it the operator reads everything.
+
+Exit codes: 0 done, 1 a failure while working (database, storage, LibreOffice, writing), 2
+bad input (options, an unreadable workbook, data or plans that are not there, a plan the
+user may not read).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from aip_forms.app import App
 from aip_forms.domain import FiscalYear
 
 if TYPE_CHECKING:
+    from aip_forms.cli.submissions import Services
     from exports.pdf import PdfConverter
 
 T = TypeVar("T")
@@ -67,6 +76,8 @@ def _run(work: Callable[[], T]) -> T:
     """Run `work`, turning every failure into a message and an exit code."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from aip_forms.services.errors import ServiceError
+    from aip_forms.storage import StorageError
     from exports.layout import UnknownSection
     from exports.packet import PacketError
     from exports.pdf import ConversionFailed, ConverterMissing
@@ -77,6 +88,10 @@ def _run(work: Callable[[], T]) -> T:
         return work()
     except (RenderRefused, UnknownSection, PacketError, PlanMismatch) as e:
         _fail(str(e), 2)
+    except ServiceError as e:  # from the store: refused or not found (2), failing (1)
+        _fail(str(e), 2 if e.exit_code == 2 else 1)
+    except StorageError as e:
+        _fail(f"object storage error: {e}", 1)
     except ConverterMissing as e:
         _fail(str(e), 1)
     except ConversionFailed as e:
@@ -95,9 +110,31 @@ def _write(out: Path, content: bytes) -> Path:
     return out
 
 
+user_option = click.option(
+    "--user",
+    "user_email",
+    help="Stored plans only: act as this user (only the plans their roles let them read).",
+)
+
+
+def _services(app: App) -> Services:
+    from aip_forms.cli.submissions import Services
+
+    return Services(app)
+
+
 @click.command("render")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--plan", "plan_id", help="Render a stored plan by its id instead of a file.")
+@click.option(
+    "--plan",
+    "plan_id",
+    type=int,
+    help="Render a stored plan (its id in `aip submissions list`) instead of a file.",
+)
+@click.option(
+    "--version", "version", type=int, help="With --plan: this version (default: the latest)."
+)
+@user_option
 @click.option(
     "--format", "fmt", type=click.Choice(["docx", "pdf"]), help="Default: --out's suffix, or pdf."
 )
@@ -106,11 +143,20 @@ def _write(out: Path, content: bytes) -> Path:
     "--out", required=True, type=click.Path(path_type=Path), help="The file (or a folder)."
 )
 def render(
-    file: Path | None, plan_id: str | None, fmt: str | None, sections: str | None, out: Path
+    file: Path | None,
+    plan_id: int | None,
+    version: int | None,
+    user_email: str | None,
+    fmt: str | None,
+    sections: str | None,
+    out: Path,
 ) -> None:
-    """Print a plan: a Word or PDF document of a plan workbook (validated first)."""
+    """Print a plan: a Word or PDF document of a plan workbook (validated first), or of a
+    stored plan with its review status and comments."""
     if (file is None) == (plan_id is None):
         _fail("give a plan workbook FILE or --plan ID (one of them)")
+    if plan_id is None and (version is not None or user_email is not None):
+        _fail("--version and --user go with --plan ID")
     suffix = out.suffix.lower().lstrip(".")
     fmt = fmt or (suffix if suffix in ("docx", "pdf") else "pdf")
     if suffix in ("docx", "pdf") and suffix != fmt:
@@ -123,10 +169,19 @@ def render(
         app = _app()
         converter = _converter() if fmt == "pdf" else None
         if plan_id is not None:
-            plan, review = service.load_stored_plan(plan_id)
-            datas = service.plan_data_for(app.engine, app.config, plan)
-            rendered = service.render_plan(
-                plan, datas, app.config, fmt=fmt, sections=keys, review=review, converter=converter
+            services = _services(app)
+            rendered = service.render_stored(
+                plan_id,
+                uow=services.uow,
+                store=services.store,
+                engine=app.engine,
+                config=app.config,
+                key=app.settings.secret_key,
+                fmt=fmt,
+                sections=keys,
+                user_email=user_email,
+                version=version,
+                converter=converter,
             )
         else:
             assert file is not None
@@ -165,9 +220,11 @@ def render(
     "--from",
     "from_dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="A folder of plan workbooks: the newest valid one of each plan is used.",
+    help="A folder of plan workbooks: the newest valid one of each plan is used "
+    "(default: each plan's latest version in the submissions store).",
 )
 @click.option("--examples", is_flag=True, help="Use generated example plans.")
+@user_option
 @click.option("--sections", help="Packet only: " + SECTIONS_HELP)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def compile_(
@@ -176,17 +233,19 @@ def compile_(
     statewide: bool,
     from_dir: Path | None,
     examples: bool,
+    user_email: str | None,
     sections: str | None,
     out: Path,
 ) -> None:
-    """Compile plans for PED: a district packet (PDF) or the statewide summary (.xlsx)."""
+    """Compile plans for PED: a district packet (PDF) or the statewide summary (.xlsx),
+    from the plans stored (each plan's latest version), a folder, or examples."""
     fiscal_year = _fiscal_year(fy)
     if bool(lea_code) == statewide:
         _fail("give --lea CODE (a district packet) or --statewide (the summary workbook)")
     if from_dir is not None and examples:
         _fail("give --from DIR or --examples, not both")
-    if lea_code and from_dir is None and not examples:
-        _fail("a packet needs plans: give --from DIR (plan workbooks) or --examples")
+    if user_email is not None and (from_dir is not None or examples):
+        _fail("--user goes with stored plans, not with --from DIR or --examples")
     expected = ".xlsx" if statewide else ".pdf"
     if out.suffix.lower() != expected:
         _fail(f"--out must be a {expected} file")
@@ -205,7 +264,18 @@ def compile_(
                 from_dir, app.config, app.settings.secret_key, fiscal_year, lea_code, _warn
             )
         else:
-            source = service.no_plans
+            from exports.stored import stored_source
+
+            services = _services(app)
+            source = stored_source(
+                uow=services.uow,
+                store=services.store,
+                key=app.settings.secret_key,
+                config=app.config,
+                fiscal_year=fiscal_year,
+                user_email=user_email,
+                on_skip=_warn,
+            )
         if statewide:
             path, listed, received = service.compile_statewide(
                 app.engine, app.config, fiscal_year, source, out

@@ -1,8 +1,9 @@
 """Reading the pre-filled data of plans from the database.
 
 `plan_data` reads one plan (a district plan, or a school plan), `plan_targets` lists every
-plan of a fiscal year and `all_plan_data` reads every plan of a year with one query per
-table (for the statewide run). Both paths assemble PlanData with the same code.
+plan of a fiscal year, `lea_plan_data` reads an LEA's plans and `all_plan_data` every plan
+of a year, with one query per table (for packets and the statewide run). All paths
+assemble PlanData with the same code.
 
 Rules applied here:
 - enrollment is the fiscal year's; history rates are end-of-year rates of the
@@ -196,6 +197,19 @@ def plan_data(
                 raise UnknownEntity(f"Unknown school code {school_code!r}.")
             raise UnknownEntity(f"School {school_code} belongs to LEA {owner}, not {lea_code}.")
     return assemble(facts, config, fiscal_year, school)
+
+
+def lea_plan_data(
+    engine: Engine, config: ProgramConfig, fiscal_year: int, lea_code: str
+) -> list[PlanData]:
+    """The LEA's district plan, then each school plan (schools with enrollment that year),
+    from one read of the LEA. Raises UnknownEntity for an unknown LEA."""
+    facts = _read(engine, config, fiscal_year, lea_code).get(lea_code)
+    if facts is None:
+        raise UnknownEntity(f"Unknown LEA code {lea_code!r}.")
+    enrolled = {school for school, _, _ in facts.enrollment}
+    schools = [s for s in facts.schools if s.code in enrolled]
+    return [assemble(facts, config, fiscal_year, s) for s in (None, *schools)]
 
 
 def all_plan_data(engine: Engine, config: ProgramConfig, fiscal_year: int) -> Iterator[PlanData]:

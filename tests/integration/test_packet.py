@@ -218,7 +218,10 @@ def test_aip_compile_writes_the_statewide_summary(home, tmp_path):
     [
         (["--fy", "2027", "--out", "x.pdf"], "give --lea CODE"),
         (["--fy", "2027", "--lea", "001", "--statewide", "--out", "x.pdf"], "give --lea CODE"),
-        (["--fy", "2027", "--lea", "001", "--out", "x.pdf"], "give --from DIR"),
+        (
+            ["--fy", "2027", "--lea", "001", "--out", "x.pdf"],
+            "no plans of LEA 001 for FY2027 to compile",
+        ),
         (["--fy", "2027", "--lea", "001", "--examples", "--out", "x.xlsx"], "must be a .pdf"),
         (["--fy", "2027", "--statewide", "--out", "x.pdf"], "must be a .xlsx"),
         (["--fy", "20x7", "--statewide", "--out", "x.xlsx"], "not a fiscal year"),

@@ -307,7 +307,7 @@ def test_aip_render_prints_a_plan_with_problems_as_a_draft(home, tmp_path):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--plan", "17", "--out", "x.pdf"], 2, "needs the submissions store"),
+        (["--plan", "17", "--out", "x.pdf"], 2, "no plan 17"),
         (["--out", "x.pdf"], 2, "give a plan workbook FILE or --plan ID"),
         (
             ["WORKBOOK", "--sections", "contact,appendix", "--out", "x.docx"],
