@@ -19,15 +19,16 @@ user may not read).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from aip_forms.app import App
-from aip_forms.domain import FiscalYear
+from aip_forms.cli.common import app_from_env as _app
+from aip_forms.cli.common import fail as _fail
+from aip_forms.cli.common import fiscal_year as _fiscal_year
 
 if TYPE_CHECKING:
     from aip_forms.cli.submissions import Services
@@ -43,27 +44,8 @@ SECTIONS_HELP = (
 )
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
 def _warn(message: str) -> None:
     click.echo(f"Warning: {message}", err=True)
-
-
-def _fiscal_year(value: str) -> int:
-    try:
-        return FiscalYear.parse(value).year
-    except ValueError as e:
-        _fail(str(e))
-
-
-def _app() -> App:
-    try:
-        return App.from_env()
-    except (OSError, ValueError) as e:
-        _fail(str(e), 1)
 
 
 def _converter() -> PdfConverter:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -17,26 +16,9 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from aip_forms.app import App
-from aip_forms.domain import FiscalYear
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
-def _fiscal_year(value: str) -> int:
-    try:
-        return FiscalYear.parse(value).year
-    except ValueError as e:
-        _fail(str(e))
-
-
-def _app() -> App:
-    try:
-        return App.from_env()
-    except (OSError, ValueError) as e:  # a broken AIP_* setting or program config file
-        _fail(str(e), 1)
+from aip_forms.cli.common import app_from_env as _app
+from aip_forms.cli.common import fail as _fail
+from aip_forms.cli.common import fiscal_year as _fiscal_year
 
 
 @click.group()
