@@ -31,6 +31,7 @@ from types import TracebackType
 
 from exports.pdf import (
     MISSING_MESSAGE,
+    SOFFICE_FLAGS,
     ConversionFailed,
     ConverterMissing,
     LibreOfficeConverter,
@@ -67,12 +68,7 @@ class _Server:
                 binary,
                 f"-env:UserInstallation={(self.dir / 'profile').as_uri()}",
                 f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
-                "--headless",
-                "--invisible",
-                "--nologo",
-                "--norestore",
-                "--nodefault",
-                "--nolockcheck",
+                *SOFFICE_FLAGS,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -143,6 +143,17 @@ def _output_of(source: Path) -> Path:
     return source.parent.parent / "out" / f"{source.stem}.pdf"
 
 
+# How aip-forms always starts LibreOffice: no window, no start centre, no recovery, no lock.
+SOFFICE_FLAGS = (
+    "--headless",
+    "--invisible",
+    "--nologo",
+    "--norestore",
+    "--nodefault",
+    "--nolockcheck",
+)
+
+
 def _run_soffice(binary: str, files: list[Path], profile: Path, timeout: float) -> str | None:
     """One soffice run; returns an error text, or None when it exited cleanly."""
     out = files[0].parent.parent / "out"
@@ -150,12 +161,7 @@ def _run_soffice(binary: str, files: list[Path], profile: Path, timeout: float) 
     command = [
         binary,
         f"-env:UserInstallation={profile.resolve().as_uri()}",
-        "--headless",
-        "--invisible",
-        "--nologo",
-        "--norestore",
-        "--nodefault",
-        "--nolockcheck",
+        *SOFFICE_FLAGS,
         "--convert-to",
         "pdf:writer_pdf_Export",
         "--outdir",
