@@ -14,8 +14,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from aip_forms.bootstrap import App
 
 console = Console()
 FY = "2027"
@@ -183,6 +187,97 @@ def main() -> None:
         f"- Try: .venv/bin/aip workbook generate --fy {FY} --lea {lea} "
         f"--school {school} --out /tmp/plan.xlsx"
     )
+    show_portal_accounts(home, lea, school)
+    if os.environ.get("AIP_DEMO_NO_SERVE") != "1":
+        serve_portal()
+
+
+PORT = 8000
+DEMO_PASSWORD = "Turquoise-Mesa#2027"  # a demo's, printed on purpose; never a real account's
+DEMO_ACCOUNTS = [
+    # (email, role, with the LEA, with the school, name)
+    ("maria.lopez@ped.nm.gov", "ped_coordinator", False, False, "Maria Lopez"),
+    ("sam.ortiz@ped.nm.gov", "ped_reviewer", False, False, "Sam Ortiz"),
+    ("lchen@belen.example.org", "district_coordinator", True, False, "Lee Chen"),
+    ("kgarcia@belen.example.org", "school_coordinator", True, True, "Kristin Garcia"),
+    ("dana.baca@belen.example.org", "district_coordinator", True, False, "Dana Baca"),
+    ("dana.baca@belen.example.org", "school_coordinator", True, True, "Dana Baca"),
+]
+
+
+def portal_accounts(app: App, lea: str, school: str) -> dict[str, list[str]]:
+    """One account per role (and Dana Baca with two), added as `aip users add` adds them;
+    each new one gets DEMO_PASSWORD through the set-password link mailed to the outbox,
+    as a person would set it. Returns each email with its roles."""
+    from aip_forms.mail import OutboxMailer
+    from aip_forms.services.access import Role
+    from aip_forms.services.accounts import set_password
+    from aip_forms.services.users import add_user
+
+    if not isinstance(app.mailer, OutboxMailer):
+        raise SystemExit(
+            "the demo reads its set-password links from the outbox: unset AIP_SMTP_HOST"
+        )
+    outbox, site, policy = app.mailer, app.site, app.accounts
+    roles: dict[str, list[str]] = {}
+    for email, role, with_lea, with_school, name in DEMO_ACCOUNTS:
+        added = add_user(
+            email,
+            role,
+            uow=app.uow,
+            lea_code=lea if with_lea else None,
+            school_code=school if with_school else None,
+            name=name,
+            mailer=outbox,
+            site=site,
+            policy=policy,
+        )
+        if added.link_sent:
+            mail = [m for m in outbox.sent() if m["To"] == email][-1].get_content()
+            token = mail.split("/account/set-password/", 1)[1].split()[0]
+            set_password(token, DEMO_PASSWORD, uow=app.uow, mailer=outbox, policy=policy, site=site)
+        roles.setdefault(email, []).append(site.role_name(Role(role)))
+    return roles
+
+
+def show_portal_accounts(home: Path, lea: str, school: str) -> None:
+    from aip_forms.bootstrap import App
+
+    console.rule("The web portal's demo accounts")
+    with App.from_env() as app:
+        roles = portal_accounts(app, lea, school)
+    console.print(f"Portal: http://127.0.0.1:{PORT}/  (Ctrl-C stops it)")
+    console.print(f"Every demo account's password: {DEMO_PASSWORD}")
+    for email, held in roles.items():
+        console.print(f"  {email:30} {' and '.join(held)}")
+    console.print(
+        f"Sign-in codes, links and other mail arrive as .eml files in {home / 'outbox'} "
+        "(the newest file holds the newest code)."
+    )
+
+
+def serve_portal() -> None:
+    """The last step: the portal on 127.0.0.1, until Ctrl-C."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aip_forms",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--workers",
+            "1",
+        ]
+    )
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)
+        console.print("Portal stopped.")
 
 
 if __name__ == "__main__":

@@ -32,15 +32,15 @@ import docx
 
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, School
-from aip_forms.plan import Plan
-from aip_forms.plan_data import PlanData
+from aip_forms.filled_plan import Plan
+from aip_forms.issued_data import PlanData
+from aip_forms.services.plan_sources import example_plans
 from bench.common import median_seconds, print_report
 from exports import charts, layout
 from exports.office import UnoConverter
 from exports.packet import compile_packet
 from exports.pdf import LibreOfficeConverter
 from exports.render import render_docx
-from exports.sources import example_plans
 from workbook_templates import synthetic
 
 FISCAL_YEAR = 2027

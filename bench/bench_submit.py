@@ -19,12 +19,13 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from aip_forms.bootstrap import App
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.db.models import LeaRow, SchoolRow
 from aip_forms.db.session import make_engine, upgrade
 from aip_forms.domain import Lea, School
 from aip_forms.services.integrity import verify
-from aip_forms.services.submissions import submit, workbook_validator
+from aip_forms.services.submissions import submit
 from aip_forms.services.uow import sql_uow
 from aip_forms.services.users import add_user
 from aip_forms.spec import spec_for
@@ -62,7 +63,7 @@ def main() -> None:
             books.append((school.code, buffer.getvalue()))
 
         store = LocalObjectStore(home / "objects")
-        real = workbook_validator(settings, config)
+        real = App(settings, config).validator
         validation: list[float] = []
 
         def timed(data: bytes, *, filename: str | None, expect: Expectation, final: bool

@@ -10,10 +10,11 @@ Run with `python -m bench.bench_validate` from the repository root. Measures, in
 - the malformed corpus of the tests (tests/support/mutate.py, more than 1,000 files): the
   median, 99th percentile and maximum seconds per file, then the whole corpus again under
   tracemalloc for its peak, and the process's peak resident memory;
-- the 100,000-row sheet of the hostile tests: seconds and tracemalloc peak.
+- the 30,000-row sheet of the hostile tests: seconds and tracemalloc peak.
 
 Prints a table and one JSON line. Goals (issue 3): school median 20 ms or less; each
-malformed file answered within 2 s; memory under 200 MB.
+malformed file answered within 2 s; memory under 200 MB. Issue 8: the district workbook
+20 ms or less.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from workbook_templates import synthetic
 from workbook_templates.example import example_workbook
 
 RUNS = 50
+LONG_SHEET_ROWS = 30_000  # 100,000 rows are more XML elements than intake reads (issue 9)
 DISTRICT_SCHOOLS = 177
 MiB = 1 << 20
 
@@ -68,27 +70,35 @@ def validate(data: bytes) -> ValidationReport:
 
 def paired_medians(
     work: Callable[[], object], baseline: Callable[[], object], runs: int = RUNS
-) -> tuple[float, float]:
-    """Median seconds of `work` and of `baseline`, run alternately so both see the same load."""
+) -> tuple[float, float, float, float]:
+    """Median wall seconds of `work` and of `baseline`, run alternately so both see the same
+    load, then the least CPU seconds of each: on a shared machine the least is the figure
+    other jobs disturb least."""
     work(), baseline()  # warm up
-    mine, theirs = [], []
+    mine, theirs, mine_cpu, theirs_cpu = [], [], [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        mine.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        baseline()
-        theirs.append(time.perf_counter() - start)
-    return statistics.median(mine), statistics.median(theirs)
+        for job, wall, cpu in ((work, mine, mine_cpu), (baseline, theirs, theirs_cpu)):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            job()
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+    return statistics.median(mine), statistics.median(theirs), min(mine_cpu), min(theirs_cpu)
 
 
 def one_workbook(data: bytes) -> dict[str, float]:
     report = validate(data)
     assert report.outcome == "valid", report.problems[:3]
-    mine, load = paired_medians(
+    mine, load, mine_cpu, load_cpu = paired_medians(
         lambda: validate(data), lambda: openpyxl.load_workbook(io.BytesIO(data))
     )
-    return {"validate_s": mine, "load_workbook_s": load, "ratio": mine / load, "bytes": len(data)}
+    return {
+        "validate_s": mine,
+        "load_workbook_s": load,
+        "ratio": mine / load,
+        "validate_cpu_min_s": mine_cpu,
+        "load_workbook_cpu_min_s": load_cpu,
+        "bytes": len(data),
+    }
 
 
 def corpus_figures() -> dict[str, float]:
@@ -122,7 +132,9 @@ def corpus_figures() -> dict[str, float]:
 
 
 def long_sheet_figures() -> dict[str, float]:
-    data = mutate.with_long_sheet(mutate.example(PlanKind.SCHOOL), "4 Tiers of Support")
+    data = mutate.with_long_sheet(
+        mutate.example(PlanKind.SCHOOL), "4 Tiers of Support", rows=LONG_SHEET_ROWS
+    )
     start = time.perf_counter()
     report = validate_upload(data, key=mutate.KEY, config=mutate.CONFIG)
     took = time.perf_counter() - start
@@ -155,6 +167,8 @@ def main() -> None:
         "district_validate_median_ms": round(district["validate_s"] * 1000, 2),
         "district_load_workbook_median_ms": round(district["load_workbook_s"] * 1000, 2),
         "district_ratio": round(district["ratio"], 3),
+        "district_validate_cpu_min_ms": round(district["validate_cpu_min_s"] * 1000, 2),
+        "district_load_workbook_cpu_min_ms": round(district["load_workbook_cpu_min_s"] * 1000, 2),
         "district_bytes": district["bytes"],
         "corpus_files": corpus["files"],
         "corpus_median_s": round(corpus["median_s"], 4),
@@ -181,6 +195,11 @@ def main() -> None:
             f"{district['load_workbook_s'] * 1000:.1f} ms; ratio {district['ratio']:.3f}",
         ),
         (
+            f"district workbook, least CPU time of {RUNS}",
+            f"{district['validate_cpu_min_s'] * 1000:.1f} ms; openpyxl.load_workbook "
+            f"{district['load_workbook_cpu_min_s'] * 1000:.1f} ms",
+        ),
+        (
             f"malformed corpus ({corpus['files']} files), per file",
             f"median {corpus['median_s'] * 1000:.1f} ms, p99 {corpus['p99_s'] * 1000:.1f} ms, "
             f"max {corpus['max_s'] * 1000:.1f} ms ({corpus['slowest']})",
@@ -191,7 +210,7 @@ def main() -> None:
             f"({corpus['corpus_bytes_mib']:.0f} MiB of files held)",
         ),
         (
-            "100,000-row sheet",
+            f"{LONG_SHEET_ROWS:,}-row sheet",
             f"{long_sheet['seconds']:.3f} s, tracemalloc peak "
             f"{long_sheet['tracemalloc_peak_mib']:.1f} MiB",
         ),

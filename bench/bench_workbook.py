@@ -33,13 +33,13 @@ from aip_forms.data.queries import all_plan_data
 from aip_forms.data.sample import write_sample
 from aip_forms.db.session import make_engine, upgrade
 from aip_forms.domain import PlanKind
-from aip_forms.plan_data import PlanData
+from aip_forms.issued_data import PlanData
 from aip_forms.spec import spec_for
+from aip_forms.workbook_format.metadata import issued_at_text
 from bench.common import median_seconds, print_report
 from workbook_templates.build import build_workbook
 from workbook_templates.compiled import compile_template, render
 from workbook_templates.generate import generate_all
-from workbook_templates.metadata import issued_at_text
 
 RUNS = 15
 FISCAL_YEAR = 2027

@@ -10,7 +10,7 @@ The pipeline's last step, render, in modules named for what they do:
 - `render`: `render_docx(plan, data, config, sections=..., review=..., suppression=...)`,
   in a sandboxed Jinja environment;
 - `pdf`: the `PdfConverter` interface and the batch `LibreOfficeConverter`;
-  `office`: `UnoConverter`, a long-lived LibreOffice over UNO, and `default_converter`;
+  `office`: `UnoConverter`, a long-lived LibreOffice over UNO, and `converter_named`;
 - `suppression`: small groups and complementary cells, per LEA;
 - `packet`: `compile_packet`, the district packet PDF; `summary`: the statewide workbook;
 - `review`: `ReviewInfo`, what the documents say about a plan's review;

@@ -10,26 +10,42 @@ Callers pass only what may be shown: suppressed groups are left out of `history_
 (the document names them in a note) and a suppressed tier is drawn without a number.
 Figures are laid out with fixed margins (no tight_layout, which draws twice) so that a
 chart costs one draw.
+
+A chart is a pure function of its inputs, so drawn charts are kept: in memory (per
+process) and, inside `kept_in(store)`, in the object store under `charts/<sha>.png`, the
+SHA-256 of the chart's kind, inputs and `CODE_VERSION` (the hash of this module's source,
+so changed drawing code never reuses an old picture). Plans' charts are drawn when a plan
+is submitted (`aip_forms.services.documents.draw_charts`) and a download reads them; a
+chart missing from the store, or one whose bytes fail the store's SHA-256 or are not a
+whole PNG, is drawn again and stored. matplotlib is imported only when a chart is drawn.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import dataclasses
+import hashlib
 import io
+import json
+import logging
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.artist import Artist
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.typing import RcKeyType
-from PIL import Image
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
+
+    from aip_forms.storage import ObjectStore
+
+log = logging.getLogger(__name__)
 
 DPI = 200
 WIDTH_IN = 6.5
@@ -74,12 +90,17 @@ class ProgressPoint:
 
 
 def _figure(height_in: float) -> tuple[Figure, FigureCanvasAgg]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
     return fig, FigureCanvasAgg(fig)
 
 
 def _png(fig: Figure, canvas: FigureCanvasAgg) -> bytes:
     """One draw, saved as an RGB PNG (no alpha: smaller, and faster to encode)."""
+    from PIL import Image
+
     with warnings.catch_warnings():
         # A label in a script DejaVu lacks draws as a box; the document holds the text.
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
@@ -117,12 +138,18 @@ def _upper(values: Sequence[float | None]) -> float:
     return max(10.0, math.ceil(top * 1.12 / 5) * 5)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def history_chart(
-    title: str, groups: tuple[GroupSeries, ...], years: tuple[str, ...], target_label: str
+def _draw_history(
+    title: str,
+    groups: tuple[GroupSeries, ...],
+    years: tuple[str, ...],
+    target_label: str,
+    axis: str = "Chronic absence rate (%)",
 ) -> bytes:
     """Horizontal bars per group, one per year, and the target as a diamond."""
     import matplotlib as mpl
+    from matplotlib.artist import Artist
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
 
     n = len(groups)
     height = 1.05 + 0.26 * max(n, 1)
@@ -169,7 +196,7 @@ def history_chart(
         ax.set_ylim(n - 0.5, -0.5)
         ax.set_yticks(list(positions), [_short(g.label) for g in groups])
         ax.xaxis.grid(True, color=GRID_COLOR, linewidth=0.6)
-        ax.set_xlabel("Chronic absence rate (%)", fontsize=FONT_SIZE)
+        ax.set_xlabel(axis, fontsize=FONT_SIZE)
         fig.text(0.01, 1 - 0.12 / height, title, fontsize=9.5, weight="bold", va="top")
         ax.legend(
             handles=handles,
@@ -184,8 +211,7 @@ def history_chart(
         return _png(fig, canvas)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def tier_chart(title: str, bars: tuple[TierBar, ...]) -> bytes:
+def _draw_tiers(title: str, bars: tuple[TierBar, ...]) -> bytes:
     """Students per tier; a suppressed tier shows the word, not a bar or a number."""
     import matplotlib as mpl
 
@@ -216,9 +242,12 @@ def tier_chart(title: str, bars: tuple[TierBar, ...]) -> bytes:
         return _png(fig, canvas)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def progress_chart(
-    title: str, points: tuple[ProgressPoint, ...], target: float | None, target_label: str
+def _draw_progress(
+    title: str,
+    points: tuple[ProgressPoint, ...],
+    target: float | None,
+    target_label: str,
+    axis: str = "Chronic absence rate (%)",
 ) -> bytes:
     """The all-students rate over time, with the target and adjusted targets."""
     import matplotlib as mpl
@@ -267,7 +296,7 @@ def progress_chart(
         ax.set_xlim(-0.5, max(len(points), 1) - 0.5)
         ax.set_xticks(x, [p.label for p in points])
         ax.yaxis.grid(True, color=GRID_COLOR, linewidth=0.6)
-        ax.set_ylabel("Chronic absence (%)", fontsize=FONT_SIZE)
+        ax.set_ylabel(axis, fontsize=FONT_SIZE)
         fig.text(0.01, 1 - 0.12 / height, title, fontsize=9.5, weight="bold", va="top")
         ax.legend(
             loc="lower left",
@@ -280,10 +309,147 @@ def progress_chart(
         return _png(fig, canvas)
 
 
+# ---- kept charts -----------------------------------------------------------------------------
+
+CHART_PREFIX = "charts/"
+_PNG_START = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"IEND\xaeB`\x82"
+_store: contextvars.ContextVar[ObjectStore | None] = contextvars.ContextVar(
+    "chart_store", default=None
+)
+DRAW: dict[str, Callable[..., bytes]] = {
+    "history": _draw_history,
+    "tiers": _draw_tiers,
+    "progress": _draw_progress,
+}
+
+
+@cache
+def code_version() -> str:
+    """The drawing code's version: a hash of this module's source (and matplotlib's)."""
+    from importlib.metadata import version
+
+    source = Path(__file__).read_bytes()
+    return hashlib.sha256(source + version("matplotlib").encode()).hexdigest()[:16]
+
+
+def _plain(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            "type": type(value).__name__,
+            **{f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def chart_key(kind: str, args: tuple[object, ...]) -> str:
+    """The object key of a chart: the SHA-256 of what it is drawn from."""
+    inputs = json.dumps([kind, code_version(), _plain(args)], ensure_ascii=False)
+    return f"{CHART_PREFIX}{hashlib.sha256(inputs.encode()).hexdigest()}.png"
+
+
+@contextlib.contextmanager
+def kept_in(store: ObjectStore | None) -> Iterator[None]:
+    """Within this block, charts are read from and written to `store` (None: memory only)."""
+    token = _store.set(store)
+    try:
+        yield
+    finally:
+        _store.reset(token)
+
+
+def _whole_png(data: bytes) -> bool:
+    return data.startswith(_PNG_START) and data.endswith(_PNG_END)
+
+
+def _kept(store: ObjectStore, key: str) -> bytes | None:
+    from aip_forms.storage import ObjectCorrupt, ObjectNotFound, StorageError
+
+    try:
+        data = store.get(key)
+    except ObjectNotFound:
+        return None
+    except ObjectCorrupt:
+        log.warning("chart %s does not match its SHA-256; drawing it again", key)
+        _forget(store, key)
+        return None
+    except StorageError as exc:  # the store is down: a document can still be drawn
+        log.warning("chart %s not read (%s); drawing it", key, exc)
+        return None
+    if not _whole_png(data):
+        log.warning("chart %s is not a whole PNG; drawing it again", key)
+        _forget(store, key)
+        return None
+    return data
+
+
+def _forget(store: ObjectStore, key: str) -> None:
+    from aip_forms.storage import StorageError
+
+    with contextlib.suppress(StorageError):
+        store.delete(key)
+
+
+def _keep(store: ObjectStore, key: str, png: bytes) -> None:
+    from aip_forms.storage import StorageError
+
+    try:
+        store.put(key, png, sha256=hashlib.sha256(png).hexdigest())
+    except StorageError as exc:  # kept next time; the document has its chart now
+        log.warning("chart %s not stored: %s", key, exc)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _remembered(kind: str, args: tuple[Any, ...]) -> bytes:
+    return DRAW[kind](*args)
+
+
+def chart(kind: str, *args: Any) -> bytes:
+    """The PNG of chart `kind` drawn from `args`: from memory, the store, or drawn now."""
+    store = _store.get()
+    if store is None:
+        return _remembered(kind, args)
+    key = chart_key(kind, args)
+    png = _kept(store, key)
+    if png is None:
+        png = _remembered(kind, args)
+        _keep(store, key, png)
+    return png
+
+
+def history_chart(
+    title: str,
+    groups: tuple[GroupSeries, ...],
+    years: tuple[str, ...],
+    target_label: str,
+    axis: str = "Chronic absence rate (%)",
+) -> bytes:
+    """Horizontal bars per group, one per year, and the target as a diamond; `axis` names
+    the program's metric."""
+    return chart("history", title, groups, years, target_label, axis)
+
+
+def tier_chart(title: str, bars: tuple[TierBar, ...]) -> bytes:
+    """Students per tier; a suppressed tier shows the word, not a bar or a number."""
+    return chart("tiers", title, bars)
+
+
+def progress_chart(
+    title: str,
+    points: tuple[ProgressPoint, ...],
+    target: float | None,
+    target_label: str,
+    axis: str = "Chronic absence rate (%)",
+) -> bytes:
+    """The all-students rate over time, with the target and adjusted targets."""
+    return chart("progress", title, points, target, target_label, axis)
+
+
 def clear_cache() -> None:
-    """Forget the charts drawn so far (benchmarks time fresh drawing)."""
-    for chart in (history_chart, tier_chart, progress_chart):
-        chart.cache_clear()
+    """Forget the charts drawn in this process (benchmarks time fresh drawing)."""
+    _remembered.cache_clear()
 
 
 def chunks(groups: Sequence[GroupSeries], size: int = MAX_GROUPS) -> list[tuple[GroupSeries, ...]]:

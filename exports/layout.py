@@ -5,7 +5,7 @@ Read by the template builder (`exports.make_templates`) and by the view model
 comes from the spec; the few presentation rules that are not in it are here, by name:
 
 - a report's sections are the spec's section keys plus `review` (review status and
-  comments, after certification) and the flag `charts` (charts inside the chosen sections);
+  comments, after the last step) and the flag `charts` (charts inside the chosen sections);
   `targets` is shorthand for every targets section of the plan's kind;
 - a column folded into another (the "Other" text of a strategy) is shown in that column's
   cell, and a derived column (a strategy's ESSA evidence level, from the catalog) is added
@@ -16,18 +16,22 @@ comes from the spec; the few presentation rules that are not in it are here, by 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aip_forms.domain import PlanKind
+from aip_forms.errors import InvalidInput
 from aip_forms.spec import FieldType, FormSpec, SectionSpec, TableSpec, spec_for
 
 REVIEW = "review"
 CHARTS = "charts"
 EXTRA_SECTIONS = {REVIEW: "Review status and comments"}
 FLAGS = {CHARTS: "charts inside the chosen sections"}
-REVIEW_AFTER = "certification"  # the review section follows this spec section
+# the review section comes after the last spec section (after Step 6, progress updates)
 ALIASES = {"targets": ("school_targets", "demographics", "grades")}
+# short sections that follow the one before on its page instead of starting a new one
+FLOWING = ("root_cause", "certification", "progress")
 CHARTED = ("school_targets", "demographics", "grades", "tiers", "progress")
 
 FOLDED = {"other_strategy": "strategy"}  # column -> the column whose cell shows it
@@ -36,7 +40,7 @@ LANDSCAPE_WIDTH = 150.0
 NUMERIC = (FieldType.PERCENT, FieldType.INTEGER)
 
 
-class UnknownSection(ValueError):
+class UnknownSection(InvalidInput, ValueError):
     """A --sections key that is not a section of the plan."""
 
 
@@ -68,14 +72,35 @@ def is_landscape(section: SectionSpec) -> bool:
     return any(table_width(t) > LANDSCAPE_WIDTH for t in section.tables)
 
 
-def section_keys(kind: PlanKind) -> tuple[str, ...]:
-    """The printable sections of a plan of `kind`, in document order."""
-    out: list[str] = []
-    for section in spec_for(kind).sections:
-        out.append(section.key)
-        if section.key == REVIEW_AFTER:
-            out.append(REVIEW)
-    return tuple(out)
+def _spec(of: FormSpec | PlanKind) -> FormSpec:
+    """A plan's spec; a bare kind means New Mexico's (help texts, older callers)."""
+    return of if isinstance(of, FormSpec) else spec_for(of)
+
+
+def section_keys(spec: FormSpec | PlanKind) -> tuple[str, ...]:
+    """The printable sections of a plan of `spec`, in document order."""
+    return (*(section.key for section in _spec(spec).sections), REVIEW)
+
+
+_STEP = re.compile(r"^Step (\d+)\s*-\s*(.*)$")
+
+
+def titles(spec: FormSpec) -> dict[str, str]:
+    """Each spec section's title as documents print it: unique step numbers, where the spec
+    gives two sections one step ("Step 3 - Demographics", "Step 3 - Grades" become "Step 3A
+    - ...", "Step 3B - ...")."""
+    numbers = [m.group(1) if (m := _STEP.match(s.title)) else None for s in spec.sections]
+    out: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for section, number in zip(spec.sections, numbers, strict=True):
+        match = _STEP.match(section.title)
+        if number is None or match is None or numbers.count(number) == 1:
+            out[section.key] = section.title
+            continue
+        letter = "ABCDEFGH"[seen.get(number, 0)]
+        seen[number] = seen.get(number, 0) + 1
+        out[section.key] = f"Step {number}{letter} - {match.group(2)}"
+    return out
 
 
 def all_section_keys() -> tuple[str, ...]:
@@ -107,18 +132,22 @@ def parse_keys(text: str | Iterable[str] | None) -> tuple[str, ...] | None:
     return keys or None
 
 
-def select(kind: PlanKind, keys: Iterable[str] | None, *, strict: bool = True) -> Selection:
+def select(
+    spec: FormSpec | PlanKind, keys: Iterable[str] | None, *, strict: bool = True
+) -> Selection:
     """The selection of a full report (keys None) or of a custom one.
 
     With `strict`, a key that is not a section of this kind of plan is an error; without
     it (a packet mixing district and school plans) it is left out for this kind.
     """
-    available = section_keys(kind)
+    spec = _spec(spec)
+    kind = spec.kind
+    available = section_keys(spec)
     if keys is None:
         return Selection(available, charts=True, full=True)
     wanted: set[str] = set()
     charts = False
-    known = set(all_section_keys())
+    known = {*all_section_keys(), *available}
     for key in keys:
         if key == CHARTS:
             charts = True

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import docx
 from docx.document import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -373,6 +373,16 @@ def _title_page(doc: Document, sentinel: etree._Element) -> None:
     _break(doc, sentinel, landscape=False, refs=False)
 
 
+def _summary(doc: Document) -> None:
+    """The one-page summary after the title page (issue 13 point 2)."""
+    doc.add_paragraph("{{ summary.title }}", style="Heading 1")
+    doc.add_paragraph("{{ summary.purpose }}", style="AIP Purpose")
+    _fields_table(doc, "summary.facts", landscape=False)
+    _tag(doc, "{%p if summary.note %}")
+    doc.add_paragraph("{{ summary.note }}", style="AIP Note")
+    _tag(doc, "{%p endif %}")
+
+
 def _charts(doc: Document, expr: str) -> None:
     _tag(doc, para_tag(f"for c in {expr}.charts"))
     doc.add_paragraph("{{ c.image }}", style="AIP Chart")
@@ -406,7 +416,10 @@ def _section(doc: Document, section: SectionSpec, sentinel: etree._Element) -> N
         _tag(doc, para_tag(f"if {expr}.break_before"))
         _break(doc, sentinel, landscape=False, refs=True)
         _tag(doc, "{%p endif %}")
-    doc.add_paragraph(value(f"{expr}.title"), style="Heading 1")
+    heading = doc.add_paragraph(value(f"{expr}.title"), style="Heading 1")
+    if key in layout.FLOWING:  # a short section follows the last one on its page
+        heading.paragraph_format.page_break_before = False
+        heading.paragraph_format.space_before = Pt(18)
     doc.add_paragraph(value(f"{expr}.purpose"), style="AIP Purpose")
     if section.fields:
         _fields_table(doc, f"{expr}.fields", landscape)
@@ -419,10 +432,63 @@ def _section(doc: Document, section: SectionSpec, sentinel: etree._Element) -> N
         _table_block(doc, f"{expr}.t['{table.key}']", table, landscape)
     if key in layout.CHARTED and not section.fields:
         _charts(doc, expr)
+    if key == "progress":
+        _progress_updates(doc, landscape)
     if landscape:
         _tag(doc, para_tag(f"if {expr}.break_after"))
         _break(doc, sentinel, landscape=True, refs=True)
         _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endif %}")
+
+
+def _progress_updates(doc: Document, landscape: bool) -> None:
+    """The plan's progress updates (issue 12): an overview per period, then each period's
+    rates against the targets in force and the approved update's reflections."""
+    _tag(doc, "{%p if progress.show %}")
+    doc.add_paragraph("{{ progress.title }}", style="Heading 2")
+    doc.add_paragraph("{{ progress.purpose }}", style="AIP Purpose")
+    overview = (
+        layout.Column("period", "", 14),
+        layout.Column("update", "", 22),
+        layout.Column("target", "", 12, numeric=True),
+        layout.Column("rate", "", 12, numeric=True),
+        layout.Column("met", "", 8),
+    )
+    _data_table(doc, "progress.overview", overview, landscape)
+    _note(doc, "progress.overview.note")
+    _tag(doc, "{%p for p in progress.periods %}")
+    doc.add_paragraph("{{ p.groups.label }}", style="Heading 2")
+    groups = (
+        layout.Column("group", "", 30),
+        layout.Column("target", "", 12, numeric=True),
+        layout.Column("rate", "", 10, numeric=True),
+        layout.Column("met", "", 8),
+        layout.Column("adjusted", "", 14, numeric=True),
+    )
+    _tag(doc, "{%p if p.groups.rows %}")
+    _data_table(doc, "p.groups", groups, landscape)
+    _tag(doc, "{%p else %}")
+    doc.add_paragraph("{{ p.groups.empty }}", style="AIP Note")
+    _tag(doc, "{%p endif %}")
+    _note(doc, "p.groups.note")
+    reflections = (
+        layout.Column("ref", "", 6),
+        layout.Column("strategy", "", 22),
+        layout.Column("rating", "", 14),
+        layout.Column("reflection", "", 48),
+    )
+    _tag(doc, "{%p if p.reflections.rows %}")
+    doc.add_paragraph("{{ p.reflections.label }}", style="Heading 2")
+    _data_table(doc, "p.reflections", reflections, landscape, keep_rows=False)
+    _tag(doc, "{%p endif %}")
+    _note(doc, "p.reflections.note")
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p endif %}")
+
+
+def _note(doc: Document, expr: str) -> None:
+    _tag(doc, para_tag(f"if {expr}"))
+    doc.add_paragraph(value(expr), style="AIP Note")
     _tag(doc, "{%p endif %}")
 
 
@@ -443,7 +509,35 @@ def _review(doc: Document) -> None:
     _tag(doc, "{%p else %}")
     doc.add_paragraph("{{ review.comments.empty }}", style="AIP Note")
     _tag(doc, "{%p endif %}")
+    _signoff(doc)
     _tag(doc, "{%p endif %}")
+
+
+def _signoff(doc: Document) -> None:
+    """The sign-off page: decisions and identity as a table, then lines to sign on."""
+    heading = doc.add_paragraph("{{ review.signoff.title }}", style="Heading 1")
+    heading.paragraph_format.page_break_before = False  # short: on the review's page
+    heading.paragraph_format.space_before = Pt(18)
+    doc.add_paragraph("{{ review.signoff.purpose }}", style="AIP Purpose")
+    _fields_table(doc, "review.signoff.fields", landscape=False)
+    doc.add_paragraph("", style="AIP Title Line")
+    table = doc.add_table(rows=3, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _cell_text(table.rows[0].cells[0], row_tag("for f in review.signoff.lines"), "AIP Cell")
+    label = _cell_text(table.rows[1].cells[0], "{{ f.label }}", "AIP Cell")
+    label.runs[0].bold = True
+    table.rows[1].cells[0].vertical_alignment = WD_ALIGN_VERTICAL.BOTTOM  # on the line
+    line = _cell_text(table.rows[1].cells[1], "", "AIP Cell")
+    line.paragraph_format.space_before = Pt(24)  # room to sign above the line
+    borders = OxmlElement("w:tcBorders")
+    bottom = OxmlElement("w:bottom")
+    for name, val in (("w:val", "single"), ("w:sz", "8"), ("w:space", "0"), ("w:color", "000000")):
+        bottom.set(qn(name), val)
+    borders.append(bottom)
+    table.rows[1].cells[1]._tc.get_or_add_tcPr().append(borders)
+    _row_flag(table, 1, "cantSplit")
+    _cell_text(table.rows[2].cells[0], "{%tr endfor %}", "AIP Cell")
+    _fixed_layout(table, _widths([2.0, 3.0], landscape=False))
 
 
 def build(spec: FormSpec) -> Document:
@@ -452,10 +546,10 @@ def build(spec: FormSpec) -> Document:
     _header_footer(doc)
     sentinel = doc.sections[0]._sectPr
     _title_page(doc, sentinel)
+    _summary(doc)
     for section in spec.sections:
         _section(doc, section, sentinel)
-        if section.key == layout.REVIEW_AFTER:
-            _review(doc)
+    _review(doc)
     _page(sentinel, landscape=False, dynamic=True)
     props = doc.core_properties
     props.title = spec.title
@@ -465,9 +559,14 @@ def build(spec: FormSpec) -> Document:
 
 
 def template_bytes(kind: PlanKind) -> bytes:
-    """The template of `kind`, byte for byte the same on every build (fixed zip times)."""
+    """The committed template of `kind`, as built from New Mexico's spec."""
+    return spec_template_bytes(spec_for(kind))
+
+
+def spec_template_bytes(spec: FormSpec) -> bytes:
+    """The template of `spec`, byte for byte the same on every build (fixed zip times)."""
     buffer = io.BytesIO()
-    build(spec_for(kind)).save(buffer)
+    build(spec).save(buffer)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in parts(buffer.getvalue()):

@@ -29,6 +29,7 @@ from functools import cache
 from pathlib import Path
 from types import TracebackType
 
+from aip_forms.errors import InvalidInput
 from exports.pdf import (
     MISSING_MESSAGE,
     SOFFICE_FLAGS,
@@ -259,11 +260,13 @@ class UnoConverter:
         done.add(index)
 
 
-def default_converter(env: dict[str, str] | None = None) -> PdfConverter:
+def converter_named(choice: str, soffice: str | None = None) -> PdfConverter:
     """The converter AIP_PDF_CONVERTER names: "uno" (a long-lived LibreOffice, the default
-    when python3-uno is installed) or "batch" (one soffice run per batch of documents)."""
-    env = dict(os.environ) if env is None else env
-    choice = env.get("AIP_PDF_CONVERTER", "").strip().lower()
+    when python3-uno is installed) or "batch" (one soffice run per batch of documents);
+    `soffice` (AIP_SOFFICE) is the LibreOffice program when it is not the one on the PATH."""
+    choice = choice.strip().lower()
+    if choice not in ("", "uno", "batch"):
+        raise InvalidInput(f"AIP_PDF_CONVERTER must be uno or batch, not {choice!r}")
     if choice == "batch" or (choice != "uno" and not uno_available()):
-        return LibreOfficeConverter()
-    return UnoConverter()
+        return LibreOfficeConverter(binary=soffice or None)
+    return UnoConverter(binary=soffice or None)

@@ -16,22 +16,27 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.typing import RcKeyType
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.annotations import Link
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from aip_forms.config import ProgramConfig
 from aip_forms.domain import FiscalYear, PlanKind
-from aip_forms.plan import Plan
-from aip_forms.plan_data import PlanData
+from aip_forms.errors import InvalidInput
+from aip_forms.filled_plan import Plan
+from aip_forms.issued_data import PlanData
 from exports import layout
-from exports.context import status_text
+from exports.context import Glance, plan_glance, status_text
 from exports.pdf import PdfConverter
 from exports.render import render_docx, selection_for
 from exports.review import ReviewInfo, format_when
 from exports.suppression import suppress
+
+if TYPE_CHECKING:
+    from aip_forms.storage import ObjectStore
 
 PlanItem = tuple[PlanData, Plan, ReviewInfo | None]
 
@@ -44,7 +49,7 @@ FIRST_PAGE_ROWS = math.floor((PAGE_H_IN - FIRST_PAGE_TOP_IN - 1.0) / ROW_IN)
 NEXT_PAGE_ROWS = math.floor((PAGE_H_IN - NEXT_PAGE_TOP_IN - 1.0) / ROW_IN)
 
 
-class PacketError(ValueError):
+class PacketError(InvalidInput, ValueError):
     """The plans given cannot make one packet."""
 
 
@@ -53,6 +58,7 @@ class ContentsEntry:
     title: str
     status: str
     page: int  # 1-based page of the packet
+    glance: Glance | None = None  # the plan's figures, as on its one-page summary
 
 
 @dataclass(frozen=True)
@@ -107,11 +113,13 @@ def compile_packet(
     sections: str | Iterable[str] | None = None,
     generated: dt.date | None = None,
     all_data: Iterable[PlanData] | None = None,
+    chart_store: ObjectStore | None = None,
 ) -> PacketResult:
     """Render every plan, convert them in one go, and bind them behind a contents page.
 
     Suppression is computed over `all_data` (the LEA's PlanData, also of plans not in the
-    packet) when given, else over the packet's plans."""
+    packet) when given, else over the packet's plans. Charts kept in `chart_store` (drawn
+    when the plans were submitted) are read, not drawn."""
     ordered = packet_order(items)
     generated = generated or dt.date.today()
     keys = layout.parse_keys(sections)
@@ -121,7 +129,7 @@ def compile_packet(
 
         def documents() -> Iterator[Path]:
             for i, (data, plan, review) in enumerate(ordered):
-                selection = selection_for(data.kind, keys, strict=False)
+                selection = selection_for(config.spec(data.kind), keys, strict=False)
                 path = work / f"{i:04d}-{data.entity_code}.docx"
                 path.write_bytes(
                     render_docx(
@@ -132,6 +140,7 @@ def compile_packet(
                         review=review,
                         suppression=suppression,
                         generated=generated,
+                        chart_store=chart_store,
                     )
                 )
                 yield path
@@ -141,9 +150,12 @@ def compile_packet(
         first_page = contents_pages(len(ordered)) + 1
         entries = []
         for (data, plan, review), reader in zip(ordered, readers, strict=True):
-            entries.append(ContentsEntry(plan_title(data), status_text(plan, review), first_page))
+            glance = plan_glance(plan, data, config, suppression)
+            entries.append(
+                ContentsEntry(plan_title(data), status_text(plan, review), first_page, glance)
+            )
             first_page += len(reader.pages)
-        contents, links = contents_pdf(ordered[0][0], entries, generated)
+        contents, links = contents_pdf(ordered[0][0], entries, generated, config.agency)
         writer = PdfWriter()
         writer.append(PdfReader(io.BytesIO(contents)), import_outline=False)
         for entry, reader in zip(entries, readers, strict=True):
@@ -158,6 +170,7 @@ def compile_packet(
                 "/Creator": "aip-forms",
             }
         )
+        stamp_page_numbers(writer)
         writer.page_mode = "/UseOutlines"
         out.parent.mkdir(parents=True, exist_ok=True)
         with open(out, "wb") as f:
@@ -167,10 +180,45 @@ def compile_packet(
 
 
 Rect = tuple[float, float, float, float]
+STAMP_PT = 8.0
+STAMP_FROM_BOTTOM_PT = 14.0  # under each plan's own footer ("Page 2 of 10")
+
+
+def stamp_page_numbers(writer: PdfWriter) -> None:
+    """Number the packet's pages continuously ("Packet page 13 of 96"), centred in the bottom
+    margin, so that the contents' page numbers are the numbers printed on the pages; each
+    plan keeps its own "Page 1 of 10" (its own page count) in its footer."""
+    total = len(writer.pages)
+    for number, page in enumerate(writer.pages, start=1):
+        box = page.mediabox
+        width, height = float(box.width), float(box.height)
+        text = f"Packet page {number} of {total}"
+        x = float(box.left) + (width - len(text) * STAMP_PT * 0.5) / 2  # Helvetica ~0.5 em
+        overlay = PageObject.create_blank_page(width=width, height=height)
+        font = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+        overlay[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/FStamp"): font})}
+        )
+        stream = DecodedStreamObject()
+        y = float(box.bottom) + STAMP_FROM_BOTTOM_PT
+        stream.set_data(
+            f"BT /FStamp {STAMP_PT} Tf 0.35 g {x:.1f} {y:.1f} Td ({text}) Tj ET".encode()
+        )
+        overlay[NameObject("/Contents")] = writer._add_object(stream)
+        page.merge_page(overlay)
 
 
 def contents_pdf(
-    district: PlanData, entries: Sequence[ContentsEntry], generated: dt.date
+    district: PlanData,
+    entries: Sequence[ContentsEntry],
+    generated: dt.date,
+    agency: str,  # the program's (config.agency)
 ) -> tuple[bytes, list[tuple[int, Rect, int]]]:
     """The cover and contents pages, and their links: (page index, rectangle in points,
     target page index)."""
@@ -201,7 +249,7 @@ def contents_pdf(
                 text(
                     MARGIN_IN,
                     1.2,
-                    "New Mexico Public Education Department",
+                    agency,
                     size=11,
                     color="#595959",
                     weight="bold",
@@ -244,22 +292,20 @@ def contents_pdf(
                 text(
                     MARGIN_IN, 0.9, "Contents (continued)", size=13, weight="bold", color="#1f3864"
                 )
-            text(MARGIN_IN, top - 0.35, "Plan", size=9, weight="bold", color="#595959")
-            text(5.1, top - 0.35, "Status", size=9, weight="bold", color="#595959")
-            text(
-                PAGE_W_IN - MARGIN_IN,
-                top - 0.35,
-                "Page",
-                size=9,
-                weight="bold",
-                color="#595959",
-                ha="right",
-            )
+            head: dict[str, Any] = {"size": 8, "weight": "bold", "color": "#595959"}
+            last = district.history_years[-1] if district.history_years else district.fiscal_year
+            text(MARGIN_IN, top - 0.35, "Plan", **head)
+            text(STATUS_X, top - 0.35, "Status", **head)
+            for x, label in zip(FIGURE_X, figure_labels(district.fiscal_year, last), strict=True):
+                text(x, top - 0.45, label, ha="right", **head)
+            text(PAGE_W_IN - MARGIN_IN, top - 0.35, "Page", ha="right", **head)
             for row, entry in enumerate(remaining[:rows]):
                 y = top + row * ROW_IN
-                text(MARGIN_IN, y, _fit(entry.title, 50), size=10)
-                text(5.1, y, _fit(entry.status, 32), size=9, color="#404040")
-                text(PAGE_W_IN - MARGIN_IN, y, str(entry.page), size=10, ha="right")
+                text(MARGIN_IN, y, _fit(entry.title, 42), size=8.5)
+                text(STATUS_X, y, _fit(entry.status, 28), size=7.5, color="#404040")
+                for x, value in zip(FIGURE_X, _figures(entry), strict=True):
+                    text(x, y, value, size=8.5, ha="right")
+                text(PAGE_W_IN - MARGIN_IN, y, str(entry.page), size=9, ha="right")
                 bottom_pt = (PAGE_H_IN - y - ROW_IN + 0.05) * 72
                 rect = (
                     MARGIN_IN * 72,
@@ -272,6 +318,26 @@ def contents_pdf(
             pdf.savefig(fig)
             page += 1
     return buffer.getvalue(), links
+
+
+STATUS_X = 3.6
+FIGURE_X = (5.65, 6.15, 6.7, 7.25)  # right edges: rate, change, target, Tiers 3-4
+
+
+def figure_labels(fiscal_year: int, last_year: int) -> tuple[str, ...]:
+    return (
+        f"Rate\nFY{last_year}",
+        "Change",
+        f"Target\nFY{fiscal_year}",
+        "Tiers\n3 and 4",
+    )
+
+
+def _figures(entry: ContentsEntry) -> tuple[str, str, str, str]:
+    g = entry.glance
+    if g is None:
+        return ("", "", "", "")
+    return (g.latest, g.change, g.target, g.tiers)
 
 
 def _fit(text: str, limit: int) -> str:

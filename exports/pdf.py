@@ -12,6 +12,7 @@ callers see `ConverterMissing` or `ConversionFailed`.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from aip_forms.errors import Unavailable
+
 APT_PACKAGES = "libreoffice-writer-nogui fonts-liberation fonts-dejavu-core"
 MISSING_MESSAGE = (
     "LibreOffice is needed to make PDFs and was not found (no soffice on PATH). "
@@ -32,11 +35,11 @@ MISSING_MESSAGE = (
 )
 
 
-class ConverterMissing(RuntimeError):
+class ConverterMissing(Unavailable, RuntimeError):
     """The converter program is not installed."""
 
 
-class ConversionFailed(RuntimeError):
+class ConversionFailed(Unavailable, RuntimeError):
     """Some documents could not be converted."""
 
 
@@ -49,11 +52,8 @@ class PdfConverter(Protocol):
         ...
 
 
-def find_soffice(env: dict[str, str] | None = None) -> str | None:
-    env = dict(os.environ) if env is None else env
-    configured = env.get("AIP_SOFFICE")
-    if configured:
-        return configured if Path(configured).exists() else None
+def find_soffice() -> str | None:
+    """LibreOffice on the PATH (AIP_SOFFICE, read by the composition root, overrides it)."""
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
@@ -154,6 +154,16 @@ SOFFICE_FLAGS = (
 )
 
 
+# Tagged PDF (PDF/UA structure: headings, tables, figures with their alternative text), the
+# document's title in the viewer's title bar; LibreOffice 7.4+ reads filter options as JSON.
+PDF_OPTIONS = {
+    "UseTaggedPDF": {"type": "boolean", "value": "true"},
+    "DisplayPDFDocumentTitle": {"type": "boolean", "value": "true"},
+    "ExportBookmarks": {"type": "boolean", "value": "true"},
+}
+PDF_FILTER = "pdf:writer_pdf_Export:" + json.dumps(PDF_OPTIONS, separators=(",", ":"))
+
+
 def _run_soffice(binary: str, files: list[Path], profile: Path, timeout: float) -> str | None:
     """One soffice run; returns an error text, or None when it exited cleanly."""
     out = files[0].parent.parent / "out"
@@ -163,7 +173,7 @@ def _run_soffice(binary: str, files: list[Path], profile: Path, timeout: float) 
         f"-env:UserInstallation={profile.resolve().as_uri()}",
         *SOFFICE_FLAGS,
         "--convert-to",
-        "pdf:writer_pdf_Export",
+        PDF_FILTER,
         "--outdir",
         str(out),
         *map(str, files),

@@ -1,8 +1,9 @@
-"""What a plan document says about its review: plain values, filled by whoever has them.
+"""What a plan document says about its review and its progress through the year: plain
+values, filled by whoever has them.
 
-The submissions store knows a plan's status, reviewer and comments (`exports.stored` reads
-them); rendering takes them as this small value so that it does not depend on how they are
-stored.
+The submissions store knows a plan's status, reviewer and comments, and its progress
+updates (`aip_forms.services.stored_plans` reads them); rendering takes them as these small
+values so that it does not depend on how they are stored.
 """
 
 from __future__ import annotations
@@ -22,6 +23,44 @@ class ReviewComment:
 
 
 @dataclass(frozen=True)
+class GroupRate:
+    """A subgroup's or grade's chronic absence rate (percent) in a reporting period, with
+    its number of students when PED's data has it (the documents hide small groups)."""
+
+    group_type: str  # "subgroup" or "grade"
+    code: str
+    rate: float
+    students: int | None = None
+
+
+@dataclass(frozen=True)
+class Reflection:
+    """What an approved progress update said about one strategy."""
+
+    ref: str  # "1.2": tier 1, its second strategy
+    strategy: str
+    rating: str
+    reflection: str
+
+
+@dataclass(frozen=True)
+class PeriodProgress:
+    """One reporting period of the plan: PED's rates (when loaded) and the plan's progress
+    update for it: its status, and (once approved) its adjusted targets and reflections."""
+
+    code: str  # "40", "80", "120", "EOY"
+    label: str
+    update_status: str = ""  # "" when no update was started
+    rates: tuple[GroupRate, ...] = ()
+    adjusted: tuple[tuple[str, str, float], ...] = ()  # (group type, code, fraction)
+    reflections: tuple[Reflection, ...] = ()
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.rates)
+
+
+@dataclass(frozen=True)
 class ReviewInfo:
     status: str = ""  # draft, submitted, returned, resubmitted, approved, ...
     reviewer: str = ""
@@ -29,7 +68,9 @@ class ReviewInfo:
     submitted_by: str = ""
     submitted_at: When = None
     version: int | None = None
+    sha256: str = ""  # of the stored version's workbook: a printout checks against it
     comments: tuple[ReviewComment, ...] = ()
+    progress: tuple[PeriodProgress, ...] = ()  # the plan's reporting periods, in order
 
     @property
     def status_label(self) -> str:

@@ -23,8 +23,9 @@ from openpyxl.utils import get_column_letter
 
 from aip_forms.config import ProgramConfig
 from aip_forms.domain import PlanKind
-from aip_forms.plan import Plan
-from aip_forms.plan_data import DataRow, PlanData
+from aip_forms.filled_plan import Plan
+from aip_forms.issued_data import DataRow, PlanData
+from aip_forms.programs.rules import Direction
 from exports.context import HIDDEN, status_text
 from exports.review import ReviewInfo, format_when
 from exports.suppression import GRADE, SUBGROUP, Suppression, entity_of, suppress_by_lea
@@ -43,7 +44,9 @@ class SummaryColumn:
     percent: bool = False
 
 
-def columns(history_years: tuple[int, ...], fiscal_year: int) -> list[SummaryColumn]:
+def columns(
+    history_years: tuple[int, ...], fiscal_year: int, metric_title: str = "Chronic Absence"
+) -> list[SummaryColumn]:
     return [
         SummaryColumn("Fiscal Year", 11),
         SummaryColumn("LEA Code", 10),
@@ -55,7 +58,7 @@ def columns(history_years: tuple[int, ...], fiscal_year: int) -> list[SummaryCol
         SummaryColumn("Group Type", 11),
         SummaryColumn("Group", 32),
         SummaryColumn("Enrollment", 11),
-        *(SummaryColumn(f"Chronic Absence FY{y}", 14, percent=True) for y in history_years),
+        *(SummaryColumn(f"{metric_title} FY{y}", 14, percent=True) for y in history_years),
         SummaryColumn(f"Target FY{fiscal_year}", 13, percent=True),
         SummaryColumn(
             f"Target minus FY{history_years[-1]}" if history_years else "Change", 14, percent=True
@@ -133,7 +136,7 @@ def statewide_summary(
     first = items[0][0] if items else None
     years = first.history_years if first else ()
     fiscal_year = first.fiscal_year if first else 0
-    cols = columns(years, fiscal_year)
+    cols = columns(years, fiscal_year, config.metric.title)
     for i, col in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(i)].width = col.width
     ws.freeze_panes = "A2"
@@ -155,13 +158,23 @@ def statewide_summary(
                 cell.number_format = PERCENT_FORMAT
                 row.append(cell)
             else:
-                row.append(value)
+                row.append(text_cell(ws, value))
         ws.append(row)
         count += 1
     last = get_column_letter(len(cols))
     ws.auto_filter.ref = f"A1:{last}{count + 1}"
     _about(wb, items, config, count, generated or dt.date.today())
     return wb
+
+
+def text_cell(ws: Any, value: object) -> object:
+    """`value`, or a cell that keeps it text: openpyxl writes any text starting with "=" as a
+    formula, so a name or answer such as '=HYPERLINK("http://...")' would run in Excel."""
+    if not (isinstance(value, str) and value.startswith("=")):
+        return value
+    cell = WriteOnlyCell(ws, value)
+    cell.data_type = "s"
+    return cell
 
 
 def _about(
@@ -179,11 +192,11 @@ def _about(
         ("Plans", f"{plans} plans listed, {received} received; {rows} group rows."),
         ("Plan Status", f"The plan's review status, or '{NO_PLAN}'."),
         (
-            "Chronic Absence",
-            "Share of the group's students absent 10% or more of their "
-            "enrolled days, end of each past school year.",
+            config.metric.title,
+            f"Share of the group's students {_counted(config)} of their enrolled days, end "
+            "of each past school year.",
         ),
-        ("Target", "The chronic absence rate the plan aims for this year."),
+        ("Target", f"The {config.metric.name} the plan aims for this year."),
         (
             "*",
             f"Hidden to protect student privacy: fewer than {n} students, or a number that "
@@ -192,6 +205,12 @@ def _about(
         ("Sorting and filtering", "Use the filter arrows on the header row (Data > Filter)."),
     ):
         ws.append([label, text])
+
+
+def _counted(config: ProgramConfig) -> str:
+    m = config.metric
+    verb = "absent" if m.direction is Direction.LOWER_IS_BETTER else "attending"
+    return f"{verb} {m.threshold_pct:g}% or more"
 
 
 def write_summary(

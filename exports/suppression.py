@@ -29,7 +29,7 @@ import numpy as np
 
 from aip_forms.config import ProgramConfig
 from aip_forms.data.queries import PARTITIONS
-from aip_forms.plan_data import PlanData
+from aip_forms.issued_data import PlanData
 
 Entity = tuple[str, str]  # ("lea", code) or ("school", code)
 CellKey = tuple[str, str, str, str]  # (*entity, group type, group code)

@@ -52,9 +52,17 @@ def _convert(desktop, source, target):
     if document is None:
         raise RuntimeError("LibreOffice could not open the document")
     try:
-        document.storeToURL(
-            uno.systemPathToFileUrl(target), (_property("FilterName", "writer_pdf_Export"),)
+        # tagged PDF, the document's title shown, bookmarks: as `exports.pdf.PDF_OPTIONS`
+        options = uno.Any(
+            "[]com.sun.star.beans.PropertyValue",
+            (
+                _property("UseTaggedPDF", True),
+                _property("DisplayPDFDocumentTitle", True),
+                _property("ExportBookmarks", True),
+            ),
         )
+        arguments = (_property("FilterName", "writer_pdf_Export"), _property("FilterData", options))
+        uno.invoke(document, "storeToURL", (uno.systemPathToFileUrl(target), arguments))
     finally:
         document.close(True)
 

@@ -6,7 +6,7 @@ instead; checks the zip and every XML part against hard limits (`validators.safe
 refuses macros, links to outside files and data, and embedded objects. It returns a
 `SafeWorkbook` for the reader or raises UnreadableWorkbook with every problem found.
 
-`assert_openpyxl_safe` is called by the CLI and the web app at start.
+`assert_openpyxl_safe` is called before anything opens an upload with openpyxl (annotated copies).
 """
 
 from __future__ import annotations
@@ -17,20 +17,19 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-import openpyxl.xml
-from openpyxl.xml import functions as openpyxl_xml_functions
-
 from validators.problems import Problem, UnreadableWorkbook, problem
 from validators.safety import (
     CONTENT_TYPES_PART,
     WORKBOOK_PART,
     Archive,
     IntakeLimits,
+    OutsideReference,
     PackageFacts,
     ZipEntry,
     megabytes,
     open_archive,
     read_parts,
+    work_clock,
 )
 
 __all__ = [
@@ -57,6 +56,7 @@ class SafeWorkbook:
     filename: str | None
     entries: tuple[ZipEntry, ...]
     warnings: tuple[Problem, ...] = ()
+    deadline: float | None = None  # work_clock() by which reading it must be done
 
     def open(self) -> io.BytesIO:
         """A fresh file object over the bytes, for `openpyxl.load_workbook`."""
@@ -74,25 +74,32 @@ def check_upload(
     The file name decides nothing (files are judged by content); it only earns a warning when
     it does not end in .xlsx.
     """
+    deadline = work_clock() + limits.max_seconds
     _refuse_other_formats(data, limits)
     archive = open_archive(data, limits)
     if CONTENT_TYPES_PART not in archive.names:
-        mimetype = read_parts(archive, only={"mimetype"}).heads.get("mimetype", b"")
+        mimetype = read_parts(archive, limits, only={"mimetype"}).heads.get("mimetype", b"")
         code = "INTAKE_ODS" if mimetype.startswith(ODS_MIMETYPE) else "INTAKE_NOT_XLSX"
         raise UnreadableWorkbook([problem(code)])
-    facts = read_parts(archive)
+    facts = read_parts(archive, limits)
     problems = _at_most(10, [*facts.problems, *_package_problems(archive, facts)])
     if problems:
         raise UnreadableWorkbook(problems)
-    return SafeWorkbook(data, filename, archive.entries, tuple(_name_warnings(filename)))
+    warnings = tuple(_name_warnings(filename))
+    return SafeWorkbook(data, filename, archive.entries, warnings, deadline)
 
 
 def assert_openpyxl_safe() -> None:
     """Raise RuntimeError unless openpyxl parses workbooks with defusedxml.
 
     openpyxl decides once, at import: defusedxml must be installed and the environment
-    variable OPENPYXL_DEFUSEDXML must not be "False".
+    variable OPENPYXL_DEFUSEDXML must not be "False". Intake and validation never open an
+    upload with openpyxl; whatever does (annotated copies, revision workbooks) calls this
+    first, and so imports openpyxl only then.
     """
+    import openpyxl.xml
+    from openpyxl.xml import functions as openpyxl_xml_functions
+
     parser_module = getattr(openpyxl_xml_functions.iterparse, "__module__", "") or ""
     if not openpyxl.xml.DEFUSEDXML or not parser_module.startswith("defusedxml"):
         raise RuntimeError(
@@ -119,6 +126,10 @@ def _refuse_other_formats(data: bytes, limits: IntakeLimits) -> None:
         return
     if data.startswith(_OLE2_SIGNATURE):
         code = _compound_file_code(_compound_file_names(data))
+    elif data.startswith(_BIFF_SIGNATURES):
+        code = "INTAKE_XLS_OLD"
+    elif picture := _picture_kind(data):
+        raise UnreadableWorkbook([problem("INTAKE_PICTURE", kind=picture)])
     elif b"%PDF-" in data[:1024]:
         code = "INTAKE_PDF"
     elif _looks_like_text(data[:4096]):
@@ -126,6 +137,26 @@ def _refuse_other_formats(data: bytes, limits: IntakeLimits) -> None:
     else:
         code = "INTAKE_NOT_ZIP"
     raise UnreadableWorkbook([problem(code)])
+
+
+# The BOF record that opens an Excel 2.x, 3.0 or 4.0 worksheet or workbook (BIFF2-4 are not
+# compound files; BIFF5 and later are, with a "Book" or "Workbook" stream).
+_BIFF_SIGNATURES = (b"\x09\x00\x04\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
+
+_PICTURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"\xd7\xcd\xc6\x9a", "WMF"),
+)
+
+
+def _picture_kind(data: bytes) -> str | None:
+    # An EMF starts with record type 1 and holds " EMF" at byte 40; it may embed a PDF's
+    # marker in its description, so it is recognised before PDFs.
+    if data.startswith(b"\x01\x00\x00\x00") and data[40:44] == b" EMF":
+        return "EMF"
+    return next((kind for magic, kind in _PICTURES if data.startswith(magic)), None)
 
 
 def _looks_like_text(sample: bytes) -> bool:
@@ -139,8 +170,10 @@ def _compound_file_code(names: frozenset[str]) -> str:
     """Excel 97-2003 workbooks and password-protected .xlsx are both OLE2 compound files."""
     if {"encryptioninfo", "encryptedpackage"} <= names:
         return "INTAKE_ENCRYPTED"
-    if not names or names & {"workbook", "book"}:
+    if "workbook" in names or not names:
         return "INTAKE_XLS"
+    if "book" in names:  # Excel 5.0/95 (BIFF5) names its stream "Book"
+        return "INTAKE_XLS_OLD"
     return "INTAKE_NOT_ZIP"  # a Word document, an Outlook message ...
 
 
@@ -192,8 +225,30 @@ def _package_problems(archive: Archive, facts: PackageFacts) -> Iterator[Problem
     for repeated in sorted(types.repeated):
         reason = f"declares {repeated} twice"
         yield problem("INTAKE_XML_MALFORMED", part=CONTENT_TYPES_PART, reason=reason)
-    kinds = {name: types.of(name).casefold() for name in archive.names}
+    # [Content_Types].xml is the package's index, not a part: no declaration applies to it
+    # (the OpenXML SDK declares every .xml part the workbook's main type by default).
+    kinds = {
+        name: types.of(name).casefold() for name in archive.names if name != CONTENT_TYPES_PART
+    }
     yield from _format_problems(kinds, facts)
+    by_part = list(_part_problems(kinds))
+    yield from by_part
+    # A relationship brings in code, a file or data whatever its part is called or declares;
+    # said once, unless a part already said it.
+    said = {found.code for found in by_part}
+    for link in facts.linking_relationships:
+        found = _linking_problem(link)
+        if found.code not in said:
+            said.add(found.code)
+            yield found
+    for reference in facts.outside_references:
+        if not reference.rels_part.casefold().startswith("xl/externallinks/"):
+            source = _source_part(reference.rels_part)
+            target = reference.target
+            yield problem("INTAKE_EXTERNAL_TARGET", part=source, target=target, value=target)
+
+
+def _part_problems(kinds: dict[str, str]) -> Iterator[Problem]:
     for name, kind in sorted(kinds.items()):
         folded = name.casefold()
         if folded.endswith(".rels") or "sheet.binary" in kind:
@@ -204,11 +259,6 @@ def _package_problems(archive: Archive, facts: PackageFacts) -> Iterator[Problem
             yield problem("INTAKE_EMBEDDED_OBJECT", part=name)
         elif _is_link(folded, kind):
             yield problem("INTAKE_EXTERNAL_LINK", part=name)
-    for reference in facts.outside_references:
-        if not reference.rels_part.casefold().startswith("xl/externallinks/"):
-            source = _source_part(reference.rels_part)
-            target = reference.target
-            yield problem("INTAKE_EXTERNAL_TARGET", part=source, target=target, value=target)
 
 
 def _format_problems(kinds: dict[str, str], facts: PackageFacts) -> Iterator[Problem]:
@@ -241,6 +291,17 @@ def _is_link(name: str, kind: str) -> bool:
     if name.startswith("xl/externallinks/") or name == "xl/connections.xml":
         return True
     return "externallink" in kind or "spreadsheetml.connections" in kind
+
+
+def _linking_problem(link: OutsideReference) -> Problem:
+    """A relationship that brings in code, another file or data, however its part is named."""
+    kind = link.kind.casefold()
+    part = _source_part(link.rels_part)
+    if "vba" in kind or "macro" in kind or "activex" in kind or kind == "control":
+        return problem("INTAKE_MACRO", part=part)
+    if kind in ("oleobject", "package", "frame"):
+        return problem("INTAKE_EMBEDDED_OBJECT", part=part)
+    return problem("INTAKE_EXTERNAL_LINK", part=f"{part}, {link.kind}")
 
 
 def _source_part(rels_part: str) -> str:

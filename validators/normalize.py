@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import re
 
-from openpyxl.utils.datetime import from_excel
+from aip_forms.workbook_format.a1 import from_excel
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
@@ -33,6 +33,8 @@ def clean_text(value: object) -> str | None:
     """Text with stray and non-breaking spaces trimmed; internal line breaks kept."""
     if value is None:
         return None
+    if isinstance(value, str) and "\n" not in value:  # one line: most text, read quicker
+        return _SPACES.sub(" ", value).strip() or None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, dt.datetime | dt.date):
@@ -105,8 +107,8 @@ def parse_date(value: object) -> dt.date | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if not 1 <= value < 2958466:
             raise ValueError(f"not a date: {value}")
-        result = from_excel(value)
-        return result.date() if isinstance(result, dt.datetime) else result
+        result = from_excel(value)  # a whole number of days: a datetime, never a time
+        return result.date() if isinstance(result, dt.datetime) else None
     text = clean_text(value)
     if text is None:
         return None

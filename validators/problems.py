@@ -74,6 +74,15 @@ INTAKE_MESSAGES: Mapping[str, Message] = {
         "This is an Excel 97-2003 workbook (.xls), an old format that cannot be accepted. "
         + SAVE_AS_XLSX
     ),
+    "INTAKE_XLS_OLD": _error(
+        "This is a workbook from Excel 2.x to 5.0 (BIFF, .xls), a format decades old that "
+        "cannot be accepted. " + SAVE_AS_XLSX
+    ),
+    "INTAKE_PICTURE": _error(
+        "This file is a picture ({kind}), not an Excel workbook. To show a logo, insert the "
+        "picture into the plan workbook in Excel, then save it as Excel Workbook (.xlsx) and "
+        "upload that workbook."
+    ),
     "INTAKE_XLSB": _error(
         "This is an Excel Binary Workbook (.xlsb), which cannot be accepted. " + SAVE_AS_XLSX
     ),
@@ -127,8 +136,8 @@ INTAKE_MESSAGES: Mapping[str, Message] = {
         "rows or pictures you added, then save as Excel Workbook (.xlsx) and upload it again."
     ),
     "INTAKE_COMPRESSION_RATIO": _error(
-        "Part {part} expands {ratio} times when opened, the mark of a malicious 'zip bomb', so "
-        "the file was refused. " + RESAVE
+        "Part {part} expands {ratio} times when opened, more than Excel's compression ever "
+        "gives to real content, so the file was refused. " + RESAVE
     ),
     "INTAKE_SIZE_MISMATCH": _error(
         "Part {part} holds {detail} than the file's index declares, so the file is damaged or "
@@ -160,6 +169,46 @@ INTAKE_MESSAGES: Mapping[str, Message] = {
     "INTAKE_XML_MALFORMED": _error(
         "Part {part} is not well-formed XML ({reason}), so the file is damaged or was not made "
         "by Excel. " + RESAVE
+    ),
+    "INTAKE_TOO_MANY_ELEMENTS": _error(
+        "Part {part} holds more than {limit} XML elements, far more than a plan workbook "
+        "(about 20,000 in all), so it was not read. Delete sheets, rows or drawings you added, "
+        "then save as Excel Workbook (.xlsx) and upload it again."
+    ),
+    "INTAKE_TOO_MANY_ELEMENTS_IN_ALL": _error(
+        "The workbook holds more than {limit} XML elements in all (counting stopped at part "
+        "{part}), far more than a plan workbook (about 20,000), so it was not read. Delete "
+        "sheets, rows or drawings you added, then save as Excel Workbook (.xlsx) and upload it "
+        "again."
+    ),
+    "INTAKE_TOO_DEEP": _error(
+        "Part {part} nests XML elements more than {limit} levels deep, which Excel never "
+        "writes, so the file was refused. " + RESAVE
+    ),
+    "INTAKE_TOO_SLOW": _error(
+        "Reading the workbook took more than {limit} seconds (stopped at part {part}); a plan "
+        "workbook reads in a fraction of that, so this one holds far more than a plan. Delete "
+        "sheets, rows or drawings you added, then save as Excel Workbook (.xlsx) and upload it "
+        "again."
+    ),
+    "INTAKE_DUPLICATE_SHEET": _error(
+        "The workbook has two sheets named {sheet}, which Excel does not allow, so we cannot "
+        "tell which one you filled in. Start from the workbook you downloaded, or in Excel "
+        "delete the extra copy, save as Excel Workbook (.xlsx) and upload it again."
+    ),
+    "INTAKE_DUPLICATE_CELL": _error(
+        "Sheet {sheet} holds cell {cell} twice, which Excel does not allow, so we cannot tell "
+        "which value you entered. Open the workbook in Excel (let it repair the file), check "
+        "the cell, save as Excel Workbook (.xlsx) and upload it again."
+    ),
+    "INTAKE_DUPLICATE_ROW": _error(
+        "Sheet {sheet} holds row {row} twice or out of order, which Excel does not allow, so "
+        "we cannot tell which values you entered. Open the workbook in Excel (let it repair "
+        "the file), check the row, save as Excel Workbook (.xlsx) and upload it again."
+    ),
+    "INTAKE_ROW_TOO_WIDE": _error(
+        "Row {row} of sheet {sheet} holds more cells than Excel's {limit} columns, so the "
+        "file was not made by Excel. " + RESAVE
     ),
     "INTAKE_RENAMED": Message(
         "warning",
@@ -201,8 +250,17 @@ IDENTITY_MESSAGES: Mapping[str, Message] = {
         "that you picked the right school's workbook."
     ),
     "PREFILL_CHANGED": _error(
-        "This grey cell holds PED data and must not change: it was issued as {issued}. Undo the "
-        "change (or copy your answers into a fresh workbook)."
+        "This grey cell holds {agency} data and must not change: it was issued as {issued}. "
+        "Undo the change (or copy your answers into a fresh workbook)."
+    ),
+    "PREFILL_FORMULA": _error(
+        "Cell {cell} on sheet {sheet} was filled in for you and is locked, but now holds a "
+        "formula ({formula}). Type the issued value back in, or: " + FRESH
+    ),
+    "NAME_MOVED": _error(
+        "The named range {name} was issued as {issued} but now points to {found}, so rows, "
+        "columns or cells of the plan were moved. Undo the change (delete inserted rows or "
+        "columns), or: " + FRESH
     ),
     "SHEET_MISSING": _error("The sheet {sheet} ({section}) is missing from the workbook. " + FRESH),
     "SHEET_TOO_LONG": _error(
@@ -226,11 +284,21 @@ PLAN_MESSAGES: Mapping[str, Message] = {
         "Enter a target for {group}: it has {enrollment} students, at or above the minimum "
         "group size of {minimum}."
     ),
-    "SCHOOL_TARGET_MISSING": _error("Enter a target for {school}: every school needs one."),
+    "SCHOOL_TARGET_MISSING": _error(
+        "Enter a target for {school}: every school with data needs one."
+    ),
+    "NOT_APPLICABLE_FILLED": _error(
+        "{sheet}!{cell}: {group} {why}, so it needs no "
+        "{label_lower} and the cell must stay n/a; {found} was entered. Delete it."
+    ),
     "TARGET_NOT_BELOW_LATEST": Message(
         "warning",
-        "The target for {group} ({target}) is not below its latest chronic absence rate "
+        "The target for {group} ({target}) is not below its latest {metric} "
         "({latest}). A target should aim lower than the latest rate.",
+    ),
+    "TARGET_BELOW_MINIMUM": _error(
+        "The target for {group} ({target}) is below the minimum of {minimum}: the previous "
+        "year's {latest} plus {points} points. Enter {minimum} or more."
     ),
     "TIER_NO_STRATEGY": _error("{label}: add at least one strategy for Tier {tier}."),
     "STRATEGY_MISSING": _error(
@@ -245,6 +313,11 @@ PLAN_MESSAGES: Mapping[str, Message] = {
         "You chose Other: describe the strategy in Other Strategy."
     ),
     "STRATEGY_PLAN_INCOMPLETE": _error('{label} is required for the strategy "{strategy}".'),
+    "ROWS_TOO_FEW": _error(
+        "{section}: {label} needs at least {minimum} filled row(s); {found} filled. Add one "
+        "from this row."
+    ),
+    "ROW_INCOMPLETE": _error("{label} is required in every row of {table} that you fill."),
     "ROOT_CAUSE_MISSING": _error("{label} is required in the root cause analysis."),
     "CERTIFICATION_NOT_CONFIRMED": _error(
         'A final submission must be certified: choose Yes for "{label}".'
@@ -262,9 +335,39 @@ def merge_catalogues(*families: Mapping[str, Message]) -> Mapping[str, Message]:
     return MappingProxyType(merged)
 
 
+# Progress updates (issue 12): identity and rules of a progress workbook.
+PROGRESS_MESSAGES: Mapping[str, Message] = {
+    "WRONG_PERIOD": _error(
+        "This workbook is the progress update for period {found}, but this upload is for "
+        "period {expected}. Upload the period {expected} progress workbook."
+    ),
+    "ADJUSTED_TARGET_MISSING": _error(
+        "Enter an adjusted target for the next period for {group}: its target in force is "
+        "{current}."
+    ),
+    "ADJUSTED_TARGET_OUT_OF_RANGE": _error(
+        "The adjusted target for {group} must be between 0% and 100%; it is {found}."
+    ),
+    "RAISED_TARGET_NO_REASON": _error(
+        "The adjusted target for {group} ({adjusted}) is {side} the target in force "
+        "({current}): {less_ambitious}. Say why in the next column."
+    ),
+    "STRATEGY_RATING_MISSING": _error(
+        'Rate the strategy "{strategy}" (Tier {tier}): Effective, Partly effective, Not '
+        "effective or Not started."
+    ),
+    "STRATEGY_RATING_UNKNOWN": _error(
+        'The rating of "{strategy}" is "{found}": pick Effective, Partly effective, Not '
+        "effective or Not started from the list."
+    ),
+    "STRATEGY_REFLECTION_MISSING": _error(
+        'Say what happened with the strategy "{strategy}" (Tier {tier}) this period.'
+    ),
+}
+
 # One family of codes per pipeline step; add a step's family here.
 CATALOGUE: Mapping[str, Message] = merge_catalogues(
-    INTAKE_MESSAGES, IDENTITY_MESSAGES, PLAN_MESSAGES
+    INTAKE_MESSAGES, IDENTITY_MESSAGES, PLAN_MESSAGES, PROGRESS_MESSAGES
 )
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -1,27 +1,39 @@
 """Reading a plan workbook by the form spec into the typed `Plan`.
 
-Fields are found through their defined names, falling back to the spec's cell positions
-when a client dropped the names. Values are normalized (`validators.normalize`); a value
-that cannot be read becomes a problem at its cell, and the plan holds None there.
+Fields are read where the workbook was issued to hold them: the spec's cell positions, with
+the row counts of the signed metadata (`row_counts`), whatever the defined names say. A
+defined name that no longer points where it was issued (a row inserted, a name redirected
+to other values) is reported at the field's cell (NAME_MOVED); a dropped or broken name is
+harmless. Values are normalized (`validators.normalize`); a value that cannot be read
+becomes a problem at its cell, and the plan holds None there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from typing import Any, NamedTuple
 
 from aip_forms.config import ProgramConfig
-from aip_forms.plan import Plan, PlanRow, PlanSection, Value
-from aip_forms.spec import FieldSpec, FieldType, FormSpec, RowSource, SectionSpec, TableSpec
+from aip_forms.filled_plan import Plan, PlanRow, PlanSection, Value
+from aip_forms.spec import (
+    NOT_APPLICABLE,
+    FieldSpec,
+    FieldType,
+    FormSpec,
+    RowSource,
+    SectionSpec,
+    TableSpec,
+)
+from aip_forms.workbook_format.a1 import column_index_from_string, get_column_letter
 from validators import normalize
-from validators.cells import SheetCells, WorkbookCells
+from validators.cells import NameTarget, SheetCells, WorkbookCells, point
 from validators.problems import Problem, problem
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
+    """Where a value was read. A tuple: the reader makes one per cell of every table."""
+
     sheet: str
     row: int
     col: int
@@ -80,25 +92,25 @@ class PlanReader:
         self.spec = spec
         self.config = config
         self.row_counts = row_counts or {}
+        self._catalogues: dict[RowSource, dict[str, str]] = {}
         self.result = ReadResult(
             plan=Plan(kind=spec.kind, spec_version=spec.version, fiscal_year=0, lea_code="")
         )
 
     def read(self) -> ReadResult:
         for section in self.spec.sections:
-            if not self.cells.has_sheet(section.sheet) and not self._named_anywhere(section):
+            if not self.cells.has_sheet(section.sheet):
                 self.result.problems.append(
                     problem("SHEET_MISSING", sheet=section.sheet, section=section.title)
                 )
                 continue
             self.result.plan.sections[section.key] = self._read_section(section)
             self._check_length(section)
+        self.result.problems += self._moved_names()
         return self.result
 
     def _check_length(self, section: SectionSpec) -> None:
         """Entries below the rows read would be silently ignored: say so."""
-        if not self.cells.has_sheet(section.sheet):
-            return
         overflow = self.cells.sheet(section.sheet).overflow
         if overflow is not None:
             loc = Location(section.sheet, *overflow)
@@ -111,20 +123,52 @@ class PlanReader:
                 )
             )
 
-    def _named_anywhere(self, section: SectionSpec) -> bool:
-        return any(self.cells.names.get(self.spec.field_name(section, f)) for f in section.fields)
+    # -- the issued layout --------------------------------------------------------------
+    def _issued_names(self) -> list[tuple[str, NameTarget]]:
+        """Every defined name of the spec with the range it was issued for."""
+        issued = []
+        for section in self.spec.sections:
+            for f in (f for f in section.fields if f.cell):
+                row, col = point(f.cell or "")
+                issued.append(
+                    (
+                        self.spec.field_name(section, f),
+                        NameTarget(section.sheet, (row, col), (row, col)),
+                    )
+                )
+            for table in section.tables:
+                last = table.first_row + max(1, self._row_count(table)) - 1
+                for c in table.columns:
+                    col = column_index_from_string(c.column or "A")
+                    target = NameTarget(section.sheet, (table.first_row, col), (last, col))
+                    issued.append((self.spec.field_name(section, c, table), target))
+        return issued
+
+    def _moved_names(self) -> list[Problem]:
+        found = []
+        for name, issued in self._issued_names():
+            now = self.cells.names.get(name)
+            if now is None or now == issued:
+                continue  # dropped or broken (#REF!): nothing is read through it
+            at = Location(issued.sheet, *issued.first)
+            found.append(
+                problem(
+                    "NAME_MOVED",
+                    sheet=at.sheet,
+                    cell=at.cell,
+                    name=name,
+                    issued=_range_text(issued),
+                    found=_range_text(now),
+                    value=_range_text(now),
+                )
+            )
+        return found
 
     # -- single fields ------------------------------------------------------------------
     def _field_location(self, section: SectionSpec, f: FieldSpec) -> Location | None:
-        target = self.cells.names.get(self.spec.field_name(section, f))
-        if target and self.cells.has_sheet(target.sheet):
-            return Location(target.sheet, *target.first)
-        if f.cell and self.cells.has_sheet(section.sheet):
-            letters = "".join(ch for ch in f.cell if ch.isalpha())
-            return Location(
-                section.sheet, int(f.cell[len(letters) :]), column_index_from_string(letters)
-            )
-        return None
+        if not f.cell:
+            return None
+        return Location(section.sheet, *point(f.cell))
 
     def _read_section(self, section: SectionSpec) -> PlanSection:
         out = PlanSection()
@@ -134,7 +178,7 @@ class PlanReader:
                 continue
             key = field_key(section, f)
             self.result.locations[key] = loc
-            out.fields[f.key] = self._value(loc, f, section, key)
+            out.fields[f.key] = self._value(loc, f, key)
         for table in section.tables:
             out.tables[table.key] = self._read_table(section, table)
         return out
@@ -142,12 +186,9 @@ class PlanReader:
     # -- tables -------------------------------------------------------------------------
     def _column_location(
         self, section: SectionSpec, table: TableSpec, column: FieldSpec
-    ) -> tuple[str, int, int, int | None]:
-        """(sheet, first data row, column index, last data row or None if unknown)."""
-        target = self.cells.names.get(self.spec.field_name(section, column, table))
-        if target and self.cells.has_sheet(target.sheet):
-            return target.sheet, target.first[0], target.first[1], target.last[0]
-        return section.sheet, table.first_row, column_index_from_string(column.column or "A"), None
+    ) -> tuple[str, int, int]:
+        """(sheet, first data row, column index) as issued."""
+        return section.sheet, table.first_row, column_index_from_string(column.column or "A")
 
     def _row_count(self, table: TableSpec) -> int:
         if table.key in self.row_counts:
@@ -163,49 +204,61 @@ class PlanReader:
         return 0  # schools: only known from the issued metadata
 
     def _read_table(self, section: SectionSpec, table: TableSpec) -> list[PlanRow]:
-        placed = {c.key: self._column_location(section, table, c) for c in table.columns}
-        count = self._row_count(table)
-        if count == 0:  # no issue record: the names say how far the table goes
-            ends = [last - first + 1 for _, first, _, last in placed.values() if last]
-            count = max(ends, default=0)
+        sheet_name, first, _ = self._column_location(section, table, table.columns[0])
+        sheet = self.cells.sheet(sheet_name)
+        placed = [(c, self._column_location(section, table, c)[2]) for c in table.columns]
+        locations = self.result.locations
         rows: list[PlanRow] = []
-        for index in range(count):
+        for index in range(self._row_count(table)):
+            row = first + index
             values: dict[str, Value] = {}
-            sheet_row = 0
-            for column in table.columns:
-                sheet, first, col, _ = placed[column.key]
-                if not self.cells.has_sheet(sheet):
-                    continue
-                loc = Location(sheet, first + index, col)
-                sheet_row = sheet_row or loc.row
+            for column, col in placed:
                 key = cell_key(section, table, column, index)
-                self.result.locations[key] = loc
-                values[column.key] = self._value(loc, column, section, key)
-            rows.append(PlanRow(row=sheet_row, code=self._row_code(table, values), values=values))
+                locations[key] = loc = Location(sheet_name, row, col)
+                values[column.key] = self._value(loc, column, key, sheet)
+            rows.append(PlanRow(row=row, code=self._row_code(table, values), values=values))
         return rows
 
     def _row_code(self, table: TableSpec, values: dict[str, Value]) -> str | None:
         if table.source is RowSource.SCHOOLS:
             code = values.get("school_code")
             return None if code is None else str(code)
-        if table.source in (RowSource.SUBGROUPS, RowSource.GRADES):
-            label = values.get("group")
-            catalog = (
-                self.config.subgroups if table.source is RowSource.SUBGROUPS else self.config.grades
-            )
-            return next((g.code for g in catalog if g.label == label), None)
-        if table.source is RowSource.PERIODS:
-            label = values.get("period")
-            return next((p.code for p in self.config.periods if p.label == label), None)
-        return None
+        if table.source is RowSource.STRATEGIES:
+            ref = values.get("ref")
+            return None if ref is None else str(ref)
+        column = "period" if table.source is RowSource.PERIODS else "group"
+        label = values.get(column)
+        return self._codes(table.source).get(label) if isinstance(label, str) else None
+
+    def _codes(self, source: RowSource) -> dict[str, str]:
+        """Row label -> code of the catalogue a table's rows come from (built once: the
+        config builds its catalogues on each access)."""
+        if source not in self._catalogues:
+            catalog: Sequence[Any] = ()
+            if source in (RowSource.SUBGROUPS, RowSource.PROGRESS_SUBGROUPS):
+                catalog = self.config.subgroups
+            elif source in (RowSource.GRADES, RowSource.PROGRESS_GRADES):
+                catalog = self.config.grades
+            elif source is RowSource.PERIODS:
+                catalog = self.config.periods
+            codes: dict[str, str] = {}
+            for entry in catalog:
+                codes.setdefault(entry.label, entry.code)  # the first of a label, as before
+            self._catalogues[source] = codes
+        return self._catalogues[source]
 
     # -- one value ----------------------------------------------------------------------
-    def _value(self, loc: Location, f: FieldSpec, section: SectionSpec, key: str) -> Value:
-        sheet: SheetCells = self.cells.sheet(loc.sheet)
-        raw = sheet.get(loc.row, loc.col)
-        formula = sheet.formula_at(loc.row, loc.col)
+    def _value(
+        self, loc: Location, f: FieldSpec, key: str, sheet: SheetCells | None = None
+    ) -> Value:
+        sheet = sheet or self.cells.sheet(loc.sheet)
+        at = (loc.row, loc.col)
+        raw = sheet.values.get(at)
         if f.prefilled:
             return normalize.clean_text(raw) if isinstance(raw, str) else raw
+        if f.needs_data_in and isinstance(raw, str) and raw.strip().casefold() == NOT_APPLICABLE:
+            return None  # the locked "n/a" of a row without data: no target
+        formula = sheet.formulas.get(at)
         if formula is not None:
             self.result.problems.append(
                 problem(
@@ -233,3 +286,15 @@ class PlanReader:
                 )
             )
             return None
+
+
+def _range_text(target: NameTarget) -> str:
+    def cell(point: tuple[int, int]) -> str:
+        return f"{get_column_letter(point[1])}{point[0]}"
+
+    ends = (
+        cell(target.first)
+        if target.first == target.last
+        else (f"{cell(target.first)}:{cell(target.last)}")
+    )
+    return f"{target.sheet}!{ends}"

@@ -10,13 +10,17 @@ package: content types, references to outside resources, the workbook's root ele
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import struct
+import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
+from posixpath import join, normpath
 from typing import Protocol
 from urllib.parse import unquote
 from xml.etree.ElementTree import ParseError
@@ -38,8 +42,24 @@ class IntakeLimits:
     max_upload_bytes: int = 10 * MiB
     max_entries: int = 1000
     max_total_uncompressed_bytes: int = 100 * MiB
-    max_compression_ratio: float = 100.0
-    ratio_checked_above_bytes: int = 100 * KiB  # small parts may compress very well
+    # Deflate cannot expand more than about 1,032 times: only runs of one byte come near it.
+    # The hard caps below bound the work whatever the ratio; this names the obvious bomb.
+    max_compression_ratio: float = 1000.0
+    ratio_checked_above_bytes: int = 1 * MiB
+    # Work per upload, not just bytes: a plan workbook holds about 20,000 XML elements.
+    # Every element starts with "<" (text holds "&lt;"), so counting "<" that is not "</"
+    # bounds the elements, and their nesting depth, before expat sees them.
+    # The part bound also bounds nesting depth for expat, whose stack of open elements costs
+    # about 125 bytes a level: 250,000 levels, 31 MB.
+    max_part_elements: int = 250_000
+    max_elements: int = 1_000_000
+    # Parts whose facts intake records element by element, in Python: [Content_Types].xml,
+    # relationships, the workbook part. They list parts, sheets and names: a few hundred.
+    max_structure_elements: int = 50_000
+    # CPU seconds of the reading thread, intake and reading together: a last guard behind
+    # the counts. CPU time, not wall time, so that a busy machine (other processes, other
+    # requests' threads) does not refuse an ordinary plan.
+    max_seconds: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -257,9 +277,15 @@ class _WorkbookRoot:
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if self.facts.workbook_root is None:
             self.facts.workbook_root = tag
+        elif _local(tag) == "sheet":
+            self.facts.sheet_titles[attrib.get(_REL_ID, "")] = attrib.get("name", "")[:100]
 
     def close(self) -> None:
         return None
+
+
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 
 
 def _local(tag: str) -> str:
@@ -313,25 +339,56 @@ class OutsideReference:
     target: str
 
 
+# Relationship types that bring in another workbook, data or code, whatever the part they
+# point to is called and whatever content type it declares.
+LINKING_RELATIONSHIPS = frozenset(
+    kind.casefold()
+    for kind in (
+        "externalLink",
+        "externalLinkPath",
+        "connections",
+        "queryTable",
+        "oleObject",
+        "package",
+        "control",
+        "activeXControl",
+        "activeXControlBinary",
+        "vbaProject",
+        "xlMacrosheet",
+        "xlIntlMacrosheet",
+        "attachedTemplate",
+        "frame",
+    )
+)
+
+
 class _OutsideReferences:
-    """Relationships whose target is outside the package. Hyperlinks are ordinary content."""
+    """Relationships whose target is outside the package, and relationships of a linking
+    type wherever they point. Hyperlinks are ordinary content."""
 
     KEPT = 20  # per part: one is enough to refuse the file; the cap bounds memory
 
-    def __init__(self, rels_part: str, found: list[OutsideReference]) -> None:
+    def __init__(self, rels_part: str, facts: PackageFacts) -> None:
         self.rels_part = rels_part
-        self.found = found
+        self.facts = facts
         self.kept = 0
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if _local(tag) != "Relationship" or self.kept >= self.KEPT:
             return
-        if attrib.get("TargetMode", "").casefold() != "external":
-            return
         kind = attrib.get("Type", "").rstrip("/").rpartition("/")[2]
-        if kind.casefold() != "hyperlink":
-            target = attrib.get("Target", "")[:200]
-            self.found.append(OutsideReference(self.rels_part, kind, target))
+        target = attrib.get("Target", "")[:200]
+        if self.rels_part == WORKBOOK_RELS and kind == "worksheet":
+            path = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+            self.facts.sheet_parts[attrib.get("Id", "")] = path
+        found = OutsideReference(self.rels_part, kind, target)
+        if kind.casefold() in LINKING_RELATIONSHIPS:
+            self.facts.linking_relationships.append(found)
+            self.kept += 1
+        elif attrib.get("TargetMode", "").casefold() == "external" and kind.casefold() != (
+            "hyperlink"
+        ):
+            self.facts.outside_references.append(found)
             self.kept += 1
 
     def close(self) -> None:
@@ -342,12 +399,72 @@ _DOCTYPE = tuple("<!DOCTYPE".encode(codec) for codec in ("ascii", "utf-16-le", "
 _DOCTYPE_OVERLAP = max(len(marker) for marker in _DOCTYPE) - 1
 
 
-class _XmlCheck:
-    """Feeds a part to a defusedxml parser, after a cheap scan for a document type."""
+class _CollectorTime(threading.local):
+    """CPU seconds this thread has spent in the cyclic garbage collector."""
 
-    def __init__(self, part: str, target: _Target | None, parse: bool = True) -> None:
+    spent = 0.0
+    started: float | None = None
+
+
+_collector = _CollectorTime()
+
+
+def _timed_collection(phase: str, _info: dict[str, int]) -> None:
+    # gc runs its callbacks in the thread whose allocation set the collection off
+    if phase == "start":
+        _collector.started = time.thread_time()
+    elif _collector.started is not None:
+        _collector.spent += time.thread_time() - _collector.started
+        _collector.started = None
+
+
+gc.callbacks.append(_timed_collection)
+
+
+def work_clock() -> float:
+    """The clock of the upload's time budget: this thread's CPU time (intake and reading run
+    in the thread that validates the upload), less the time the garbage collector took.
+    A collection walks every object of the process, not the upload's: in a long-lived
+    process with a large heap one can take most of a second, and it would otherwise be
+    charged to whichever upload's allocation set it off."""
+    return time.thread_time() - _collector.spent
+
+
+class _Clock:
+    """The upload's time budget, shared by intake and the reader."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = work_clock() + seconds
+
+    def check(self, part: str) -> None:
+        if work_clock() > self.deadline:
+            raise _Refused(problem("INTAKE_TOO_SLOW", part=part, limit=f"{self.seconds:g}"))
+
+
+def count_elements(chunk: bytes) -> int:
+    """At least the elements that start in `chunk` (comments and instructions count too).
+    In UTF-16 "<" is two bytes, one of them "<": the count still holds."""
+    return chunk.count(b"<") - chunk.count(b"</")
+
+
+class _XmlCheck:
+    """Feeds a part to a defusedxml parser, after a cheap scan for a document type and a
+    count of its elements."""
+
+    def __init__(
+        self,
+        part: str,
+        target: _Target | None,
+        budget: _ElementBudget,
+        parse: bool = True,
+        most: int | None = None,
+    ) -> None:
         self.part = part
         self._tail = b""
+        self._budget = budget
+        self._most = most or budget.limits.max_part_elements
+        self._elements = 0
         self._parser: DefusedXMLParser | None = None
         if parse:
             self._parser = DefusedXMLParser(
@@ -365,6 +482,8 @@ class _XmlCheck:
         if any(marker in window for marker in _DOCTYPE):
             raise _Refused(problem("INTAKE_XML_UNSAFE", part=self.part))
         self._tail = window[-_DOCTYPE_OVERLAP:]
+        count = count_elements(chunk)
+        self._elements += self._budget.spend(self.part, count, self._elements, self._most)
         if self._parser is not None:
             self._guarded(self._parser.feed, chunk)
 
@@ -385,13 +504,22 @@ class _XmlCheck:
             raise _Refused(problem("INTAKE_XML_MALFORMED", part=self.part, reason=reason)) from None
 
 
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+class _ElementBudget:
+    """Elements per part and per upload, counted before the parser sees them."""
 
+    def __init__(self, limits: IntakeLimits) -> None:
+        self.limits = limits
+        self.spent = 0
 
-def _looks_like_xml(head: bytes) -> bool:
-    for bom in _BOMS:
-        head = head.removeprefix(bom)
-    return head.lstrip(b" \t\r\n\x00").startswith(b"<")
+    def spend(self, part: str, count: int, in_part: int, most: int) -> int:
+        self.spent += count
+        if in_part + count > most:
+            limit = f"{most:,}"
+            raise _Refused(problem("INTAKE_TOO_MANY_ELEMENTS", part=part, limit=limit))
+        if self.spent > self.limits.max_elements:
+            limit = f"{self.limits.max_elements:,}"
+            raise _Refused(problem("INTAKE_TOO_MANY_ELEMENTS_IN_ALL", part=part, limit=limit))
+        return count
 
 
 def _is_vml(name: str, content_type: str) -> bool:
@@ -399,11 +527,13 @@ def _is_vml(name: str, content_type: str) -> bool:
     return name.casefold().endswith(".vml") or "vml" in content_type.casefold()
 
 
-def _is_xml(name: str, content_type: str, head: bytes) -> bool:
+def _is_xml(name: str, content_type: str) -> bool:
+    """Whether a part is XML, as the package declares it: by its name or its content type,
+    never by its bytes (a picture or printer settings may well start with "<")."""
     if name.casefold().endswith((".xml", ".rels")):
         return True
-    kind = content_type.casefold()
-    return kind.endswith("+xml") or kind in ("application/xml", "text/xml") or _looks_like_xml(head)
+    kind = content_type.casefold().partition(";")[0].strip()
+    return kind.endswith("+xml") or kind in ("application/xml", "text/xml")
 
 
 @dataclass
@@ -412,45 +542,83 @@ class PackageFacts:
 
     content_types: ContentTypes | None = None
     outside_references: list[OutsideReference] = field(default_factory=list)
+    linking_relationships: list[OutsideReference] = field(default_factory=list)
     workbook_root: str | None = None
     heads: dict[str, bytes] = field(default_factory=dict)  # each part's first bytes
     problems: list[Problem] = field(default_factory=list)
+    elements: int = 0  # counted in all XML parts
+    sheet_titles: dict[str, str] = field(default_factory=dict)  # relationship id -> title
+    sheet_parts: dict[str, str] = field(default_factory=dict)  # relationship id -> part
+
+    def describe(self, part: str) -> str:
+        """A part's name for messages: a sheet's part also says which sheet it is."""
+        for rid, path in self.sheet_parts.items():
+            if path == part and rid in self.sheet_titles:
+                return f"{part} (sheet {self.sheet_titles[rid]})"
+        return part
 
 
-def read_parts(archive: Archive, only: Collection[str] | None = None) -> PackageFacts:
+def read_parts(
+    archive: Archive, limits: IntakeLimits, only: Collection[str] | None = None
+) -> PackageFacts:
     """Inflate and check every part (or `only` those), [Content_Types].xml first: it says
-    which parts are XML."""
+    which parts are XML. Stops at the first part over the time or element budget: the rest
+    would cost as much again."""
     facts = PackageFacts()
     spans = [s for s in archive.spans if only is None or s.info.filename in only]
-    first = [s for s in spans if s.info.filename == CONTENT_TYPES_PART]
-    rest = [s for s in spans if s.info.filename != CONTENT_TYPES_PART]
+    # Content types say which parts are XML; the workbook and its relationships name the
+    # sheets, for messages about their parts.
+    leading = (CONTENT_TYPES_PART, WORKBOOK_PART, WORKBOOK_RELS)
+    first = sorted(
+        (s for s in spans if s.info.filename in leading),
+        key=lambda s: leading.index(s.info.filename),
+    )
+    rest = [s for s in spans if s.info.filename not in leading]
     names = archive.names
+    clock = _Clock(limits.max_seconds)
+    budget = _ElementBudget(limits)
     for span in first + rest:
         try:
-            _read_part(archive.data, span, facts, names)
+            _read_part(archive.data, span, facts, names, (clock, budget))
         except _Refused as refused:
             facts.problems.append(refused.problem)
             if span.info.filename == CONTENT_TYPES_PART:
                 facts.content_types = None  # half-read declarations would mislead the checks
+            if refused.problem.code in _OVER_BUDGET:
+                break
+    facts.elements = budget.spent
     return facts
 
 
-def _read_part(data: bytes, span: _Span, facts: PackageFacts, names: frozenset[str]) -> None:
+_OVER_BUDGET = {"INTAKE_TOO_SLOW", "INTAKE_TOO_MANY_ELEMENTS_IN_ALL"}
+
+
+def _read_part(
+    data: bytes,
+    span: _Span,
+    facts: PackageFacts,
+    names: frozenset[str],
+    budgets: tuple[_Clock, _ElementBudget],
+) -> None:
     info = span.info
     name = info.filename
+    clock, elements = budgets
     size = 0
     checksum = 0
     check: _XmlCheck | None = None
+    started = False
     for chunk in _inflate(data, span):
+        clock.check(name)
         size += len(chunk)
         # The hard cap: the directory's sizes were checked against the limits, so a part
         # that yields more than it declared is refused the moment it does.
         if size > info.file_size:
             raise _Refused(problem("INTAKE_SIZE_MISMATCH", part=name, detail="more data"))
         checksum = zlib.crc32(chunk, checksum)
-        if check is None:
+        if not started:  # decided once per part, from its name and declared type
+            started = True
             facts.heads[name] = chunk[:64]
-            check = _check_for(name, chunk, facts, names)
+            check = _check_for(name, chunk, facts, names, elements)
         if check is not None:
             check.feed(chunk)
     if size < info.file_size:
@@ -459,27 +627,29 @@ def _read_part(data: bytes, span: _Span, facts: PackageFacts, names: frozenset[s
         raise _Refused(problem("INTAKE_CORRUPT", part=name, reason="checksum mismatch"))
     if size == 0:
         facts.heads[name] = b""
-        check = _check_for(name, b"", facts, names)
+        check = _check_for(name, b"", facts, names, elements)
     if check is not None:
         check.close()
 
 
 def _check_for(
-    name: str, head: bytes, facts: PackageFacts, names: frozenset[str]
+    name: str, head: bytes, facts: PackageFacts, names: frozenset[str], budget: _ElementBudget
 ) -> _XmlCheck | None:
-    """The check a part gets; structural parts also get a target that records their facts."""
+    """The check a part gets; structural parts also get a target that records their facts,
+    and a tighter bound on their elements, each of which costs a call into Python."""
+    structure = budget.limits.max_structure_elements
     if name.endswith("/") and not head:
         return None  # a folder entry
     if name == CONTENT_TYPES_PART:
         facts.content_types = ContentTypes(names)
-        return _XmlCheck(name, facts.content_types)
+        return _XmlCheck(name, facts.content_types, budget, most=structure)
     content_type = facts.content_types.of(name) if facts.content_types else ""
     if _is_vml(name, content_type):
-        return _XmlCheck(name, None, parse=False)
-    if not _is_xml(name, content_type, head):
+        return _XmlCheck(name, None, budget, parse=False)
+    if not _is_xml(name, content_type):
         return None
     if name.casefold().endswith(".rels"):
-        return _XmlCheck(name, _OutsideReferences(name, facts.outside_references))
+        return _XmlCheck(name, _OutsideReferences(name, facts), budget, most=structure)
     if name.casefold() == WORKBOOK_PART:
-        return _XmlCheck(name, _WorkbookRoot(facts))
-    return _XmlCheck(name, None)
+        return _XmlCheck(name, _WorkbookRoot(facts), budget, most=structure)
+    return _XmlCheck(facts.describe(name), None, budget)

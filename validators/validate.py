@@ -16,23 +16,23 @@ from xml.etree.ElementTree import ParseError
 
 from aip_forms.config import ProgramConfig
 from aip_forms.domain import PlanKind
-from aip_forms.plan import Plan
-from aip_forms.spec import META_SHEET, SUPPORTED_SPEC_VERSIONS, FieldType, FormSpec, spec_for
-from validators.cells import DamagedWorkbook, WorkbookCells
-from validators.intake import DEFAULT_LIMITS, check_upload
-from validators.problems import Problem, UnreadableWorkbook, problem
-from validators.read import PlanReader
-from validators.rules import RuleContext, run_rules
-from validators.safety import IntakeLimits
-from workbook_templates.layout import split_key
-from workbook_templates.metadata import (
+from aip_forms.filled_plan import Plan
+from aip_forms.spec import META_SHEET, SUPPORTED_SPEC_VERSIONS, FieldType, FormSpec
+from aip_forms.workbook_format.layout import split_key
+from aip_forms.workbook_format.metadata import (
     Metadata,
     MetadataError,
     issued_row_counts,
     metadata_from_rows,
     verify,
 )
-from workbook_templates.prefill import canonical_value
+from aip_forms.workbook_format.prefill import canonical_value
+from validators.cells import DamagedWorkbook, SheetCells, WorkbookCells, point
+from validators.intake import DEFAULT_LIMITS, check_upload
+from validators.problems import Problem, UnreadableWorkbook, problem
+from validators.read import PlanReader
+from validators.rules import RuleContext, run_rules
+from validators.safety import IntakeLimits
 
 Outcome = Literal["valid", "invalid", "unreadable"]
 
@@ -45,6 +45,7 @@ class Expectation:
     fiscal_year: int | None = None
     lea_code: str | None = None
     school_code: str | None = None
+    period: str | None = None  # a progress update's period; None accepts a plan or any period
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,11 @@ class Identity:
     school_code: str | None
     issued_at: str
     signature_valid: bool
+    period: str | None = None  # a progress update (issue 12); None for a plan
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            **({"period": self.period} if self.period else {}),
             "kind": str(self.kind),
             "spec_version": self.spec_version,
             "fiscal_year": self.fiscal_year,
@@ -132,8 +135,9 @@ def validate_upload(
         return _unreadable(filename, list(exc.problems))
     notes = list(safe.warnings)
     try:
-        cells = WorkbookCells(zipfile.ZipFile(io.BytesIO(safe.data)))
-        metadata = _read_metadata(cells)
+        archive = zipfile.ZipFile(io.BytesIO(safe.data))
+        cells = WorkbookCells(archive, limits=limits, deadline=safe.deadline)
+        metadata = _read_metadata(cells, key)
     except MetadataError as exc:
         return _unreadable(filename, [*notes, problem("META_MISSING", reason=str(exc))])
     except _DAMAGE as exc:
@@ -147,16 +151,17 @@ def validate_upload(
         school_code=metadata.school_code,
         issued_at=metadata.issued_at,
         signature_valid=_signed(metadata, key),
+        period=metadata.period,
     )
     blocking = list(_identity_problems(identity, expect))
     if blocking:
         return _unreadable(filename, [*notes, *blocking], identity=identity, final=final)
 
-    spec = spec_for(metadata.kind)
+    spec = config.form_spec(metadata.kind, metadata.period)
     reader = PlanReader(cells, spec, config, row_counts=issued_row_counts(spec, metadata))
     try:  # sheets are parsed as the reader and the tamper check first need them
         read = reader.read()
-        tampered = _tampered(cells, metadata, spec)
+        tampered = _tampered(cells, metadata, spec, config.agency_short)
     except _DAMAGE as exc:
         return _unreadable(filename, [*notes, _damaged(exc)], identity=identity, final=final)
     read.plan.fiscal_year = metadata.fiscal_year
@@ -178,6 +183,8 @@ _DAMAGE = (DamagedWorkbook, KeyError, ValueError, ParseError, zipfile.BadZipFile
 
 
 def _damaged(exc: Exception) -> Problem:
+    if isinstance(exc, DamagedWorkbook) and exc.problem is not None:
+        return exc.problem
     reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
     return problem("WORKBOOK_UNREADABLE", reason=reason)
 
@@ -191,7 +198,7 @@ def _signed(metadata: Metadata, key: bytes) -> bool:
         return False
 
 
-def _read_metadata(cells: WorkbookCells) -> Metadata:
+def _read_metadata(cells: WorkbookCells, key: bytes) -> Metadata:
     if not cells.has_sheet(META_SHEET):
         raise MetadataError("its metadata sheet is missing")
     sheet = cells.sheet(META_SHEET)
@@ -203,7 +210,7 @@ def _read_metadata(cells: WorkbookCells) -> Metadata:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             rows[name] = None if value is None else str(value)
-    return metadata_from_rows(rows)
+    return metadata_from_rows(rows, key)
 
 
 def _identity_problems(identity: Identity, expect: Expectation) -> list[Problem]:
@@ -218,6 +225,14 @@ def _identity_problems(identity: Identity, expect: Expectation) -> list[Problem]
         found.append(
             problem("WRONG_FISCAL_YEAR", found=identity.fiscal_year, expected=expect.fiscal_year)
         )
+    if expect.period and identity.period != expect.period:
+        found.append(
+            problem(
+                "WRONG_PERIOD",
+                found=identity.period or "none (the plan itself)",
+                expected=expect.period,
+            )
+        )
     if expect.lea_code and identity.lea_code != expect.lea_code:
         found.append(problem("WRONG_LEA", found=identity.lea_code, expected=expect.lea_code))
     if expect.school_code is not None and identity.school_code != (expect.school_code or None):
@@ -231,13 +246,30 @@ def _identity_problems(identity: Identity, expect: Expectation) -> list[Problem]
     return found
 
 
-def _tampered(cells: WorkbookCells, metadata: Metadata, spec: FormSpec) -> list[Problem]:
-    """One problem per locked cell whose value is not the one issued."""
+def _tampered(
+    cells: WorkbookCells, metadata: Metadata, spec: FormSpec, agency: str
+) -> list[Problem]:
+    """One problem per locked cell that is not as issued: a formula, or another value."""
     percent = _percent_places(spec)
     found = []
+    sheets: dict[str, SheetCells | None] = {}
     for key, issued in metadata.prefilled.items():
         sheet_name, ref = split_key(key)
-        raw = cells.sheet(sheet_name).at(ref) if cells.has_sheet(sheet_name) else None
+        if sheet_name not in sheets:
+            sheets[sheet_name] = cells.sheet(sheet_name) if cells.has_sheet(sheet_name) else None
+        sheet = sheets[sheet_name]
+        at = point(ref)
+        formula = sheet.formulas.get(at) if sheet else None
+        if formula is not None:
+            # The cached value may well be the issued one: Excel shows the formula's result.
+            shown = f"={formula}"[:100]
+            found.append(
+                problem("PREFILL_FORMULA", sheet=sheet_name, cell=ref, formula=shown, value=shown)
+            )
+            continue
+        raw = sheet.values.get(at) if sheet else None
+        if raw == issued and not isinstance(raw, bool):
+            continue  # equal as read: equal once canonical (most cells; canonical is slower)
         try:
             value = canonical_value(raw)
         except (TypeError, ValueError):
@@ -252,8 +284,12 @@ def _tampered(cells: WorkbookCells, metadata: Metadata, spec: FormSpec) -> list[
                     cell=ref,
                     value=_show(value, bool(shown_as_percent)),
                     issued=_show(expected, bool(shown_as_percent)),
+                    agency=agency,
                 )
             )
+    # In the workbook's order (the issued values are signed, and read, sorted by text).
+    order = {name: index for index, name in enumerate(cells.sheet_names)}
+    found.sort(key=lambda p: (order.get(p.sheet or "", -1), *point(p.cell or "A1")))
     return found
 
 

@@ -10,7 +10,6 @@ of the fast statewide path (`compiled`), and as the baseline both are tested aga
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 
 from openpyxl.cell.cell import Cell, MergedCell
@@ -26,20 +25,19 @@ from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from aip_forms.config import ProgramConfig, Settings
-from aip_forms.plan_data import PlanData
+from aip_forms.issued_data import PlanData
 from aip_forms.spec import (
     INSTRUCTIONS_SHEET,
     LOOKUP_SHEET,
     META_SHEET,
+    NOT_APPLICABLE,
     FieldSpec,
     FieldType,
     FormSpec,
     SectionSpec,
     TableSpec,
 )
-from workbook_templates import styles
-from workbook_templates.instructions import entity_cells, instruction_lines
-from workbook_templates.layout import (
+from aip_forms.workbook_format.layout import (
     TableRows,
     absolute,
     cell_key,
@@ -47,12 +45,17 @@ from workbook_templates.layout import (
     error_message,
     input_prompt,
     is_variable,
+    legend,
     lookup_lists,
     lookup_ref,
+    shows_numbers,
+    split_key,
     table_rows,
 )
-from workbook_templates.metadata import issue, issued_at_text, metadata_rows
-from workbook_templates.prefill import CellValue
+from aip_forms.workbook_format.metadata import issue, issued_at_text, metadata_rows
+from aip_forms.workbook_format.prefill import CellValue, not_applicable_cells
+from workbook_templates import fit, styles
+from workbook_templates.instructions import entity_cells, instruction_lines
 
 LABEL_WIDTH = 34
 LONG_TEXT_FIELD_HEIGHT = 110
@@ -72,7 +75,11 @@ def build_workbook(
     if spec.kind is not data.kind:
         raise ValueError(f"a {spec.kind} spec cannot build a {data.kind} plan")
     metadata = issue(spec, data, settings.secret_key, issued_at or issued_at_text())
-    cells = {**metadata.prefilled, **entity_cells(spec, data, config)}
+    cells = {
+        **metadata.prefilled,
+        **not_applicable_cells(spec, data, metadata.prefilled),
+        **entity_cells(spec, data, config),
+    }
     wb = assemble(
         spec,
         data.fiscal_year,
@@ -107,12 +114,14 @@ def assemble(
     for section in spec.sections:
         ws = wb.create_sheet(section.sheet)
         mine = [t for t in tables if t.section.key == section.key]
-        _section_sheet(ws, spec, section, mine, cells, lists, fiscal_year)
+        _section_sheet(ws, spec, section, mine, cells, lists, fiscal_year, config)
         _define_names(wb, spec, section, mine)
+    for ws in wb.worksheets:  # after every value and merge: nothing runs over the next row
+        fit.fit_rows(ws, skip={split_key(k)[1] for k in cells if split_key(k)[0] == ws.title})
     _lookup_sheet(wb.create_sheet(LOOKUP_SHEET), lists)
     _meta_sheet(wb.create_sheet(META_SHEET), meta_rows)
     for ws in wb.worksheets:
-        _protect(ws, password)
+        protect(ws, password)
     wb.security = WorkbookProtection(workbookPassword=password, lockStructure=True)
     wb.properties.creator = "aip-forms"
     wb.properties.title = f"{spec.title} FY{fiscal_year}"
@@ -127,9 +136,7 @@ def put(cell: Cell | MergedCell, value: CellValue) -> None:
 
 
 def _row_height(text: str, width: float) -> float:
-    chars = max(20.0, width * 1.05)
-    lines = sum(max(1, math.ceil(len(part) / chars)) for part in text.split("\n"))
-    return 15.0 * lines + 3
+    return fit.height_for(text, width)
 
 
 def _instructions_sheet(
@@ -151,17 +158,10 @@ def _instructions_sheet(
         if len(line.text) > width:
             ws.row_dimensions[row].height = _row_height(line.text, width)
         elif line.style == "aip_for":  # names vary: room for two lines
-            ws.row_dimensions[row].height = 34
-    _print_setup(ws, landscape=False)
-
-
-def _label_cell(field: FieldSpec) -> str:
-    """Where a field's label goes: above a long-text cell (or one in column A), else left."""
-    assert field.cell
-    letter, row = coordinate_from_string(field.cell)
-    if field.type is FieldType.LONG_TEXT or letter == "A":
-        return f"{letter}{row - 1}"
-    return f"{get_column_letter(column_index_from_string(letter) - 1)}{row}"
+            ws.row_dimensions[row].height = 2 * fit.line_height(12) + 3
+        elif line.lines > 1:  # an entity's text, known per workbook: the room it may need
+            ws.row_dimensions[row].height = line.lines * fit.LINE_POINTS + 3
+    print_setup(ws, landscape=False)
 
 
 def _column_widths(section: SectionSpec) -> dict[str, float]:
@@ -174,7 +174,7 @@ def _column_widths(section: SectionSpec) -> dict[str, float]:
         assert field.cell
         letter, _ = coordinate_from_string(field.cell)
         widths[letter] = max(widths.get(letter, 0), field.width)
-        label, _ = coordinate_from_string(_label_cell(field))
+        label, _ = coordinate_from_string(field.label_cell)
         if label != letter:
             widths[label] = max(widths.get(label, 0), LABEL_WIDTH)
     return widths
@@ -188,6 +188,7 @@ def _section_sheet(
     cells: Mapping[str, CellValue],
     lists: Lists,
     fiscal_year: int,
+    config: ProgramConfig,
 ) -> None:
     widths = _column_widths(section)
     for letter, width in widths.items():
@@ -199,6 +200,8 @@ def _section_sheet(
     ws["A1"].style = "aip_title"
     put(ws["A1"], f"{section.title} (FY{fiscal_year})")
     helps = [t.table.help for t in tables if t.table.help]
+    if any(shows_numbers(t.table) for t in tables):
+        helps.append(legend(config.min_group_size))  # right above the table it explains
     for row, text, style in (
         (2, section.purpose, "aip_purpose"),
         (3, "\n".join(dict.fromkeys([*section.instructions, *helps])), "aip_text"),
@@ -211,7 +214,7 @@ def _section_sheet(
 
     for field in section.fields:
         assert field.cell
-        label = ws[_label_cell(field)]
+        label = ws[field.label_cell]
         label.style = "aip_label"
         put(label, field.label)
         cell = ws[field.cell]
@@ -231,7 +234,7 @@ def _section_sheet(
         ws.freeze_panes = f"A{variable[0].first_row}"
         header = variable[0].table.header_row
         ws.print_title_rows = f"{header}:{header}"
-    _print_setup(ws, landscape=True)
+    print_setup(ws, landscape=True)
 
 
 def _table(
@@ -243,9 +246,8 @@ def _table(
     fiscal_year: int,
 ) -> None:
     table = rows.table
-    first_col = min((c.column or "A" for c in table.columns), key=column_index_from_string)
-    if table.header_row - 1 > 3:
-        label = ws[f"{first_col}{table.header_row - 1}"]
+    if table.label_cell:
+        label = ws[table.label_cell]
         label.style = "aip_heading"
         put(label, table.label)
     for column in table.columns:
@@ -260,6 +262,9 @@ def _table(
             cell.style = styles.value_style(column)
             if column.prefilled:
                 put(cell, cells.get(cell_key(section.sheet, cell.coordinate)))
+            elif cells.get(cell_key(section.sheet, cell.coordinate)) == NOT_APPLICABLE:
+                cell.style = styles.NOT_APPLICABLE_STYLE  # a row without data: no target
+                put(cell, NOT_APPLICABLE)
         if tall:
             ws.row_dimensions[row].height = LONG_TEXT_ROW_HEIGHT
     for column in table.columns:
@@ -348,7 +353,7 @@ def _meta_sheet(ws: Worksheet, rows: Sequence[tuple[str, str | None]]) -> None:
             put(ws.cell(row=row, column=2), value)
 
 
-def _protect(ws: Worksheet, password: str) -> None:
+def protect(ws: Worksheet, password: str) -> None:
     ws.protection = SheetProtection(
         sheet=True,
         formatColumns=False,
@@ -359,7 +364,7 @@ def _protect(ws: Worksheet, password: str) -> None:
     ws.protection.password = password
 
 
-def _print_setup(ws: Worksheet, *, landscape: bool) -> None:
+def print_setup(ws: Worksheet, *, landscape: bool) -> None:
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0

@@ -22,23 +22,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from openpyxl.cell.cell import Cell
 from openpyxl.compat import safe_string
+from openpyxl.workbook.workbook import Workbook
 
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, PlanKind, School
-from aip_forms.plan_data import DataRow, PeriodRate, PlanData
-from aip_forms.spec import META_SHEET, FormSpec
-from workbook_templates.build import assemble
-from workbook_templates.instructions import entity_cells
-from workbook_templates.layout import (
+from aip_forms.issued_data import DataRow, PeriodRate, PlanData
+from aip_forms.spec import META_SHEET, NOT_APPLICABLE, FormSpec
+from aip_forms.workbook_format.layout import (
     MAX_VARIABLE_TABLES,
     SENTINEL_ROW,
     cell_key,
     table_rows,
     template_table_rows,
 )
-from workbook_templates.metadata import Metadata, issue, metadata_rows
-from workbook_templates.prefill import CellValue, prefilled_values
+from aip_forms.workbook_format.metadata import Metadata, issue, metadata_rows
+from aip_forms.workbook_format.prefill import (
+    CellValue,
+    not_applicable_cells,
+    prefilled_values,
+)
+from workbook_templates.build import assemble
+from workbook_templates.instructions import entity_cells
+from workbook_templates.styles import NOT_APPLICABLE_STYLE
 from workbook_templates.zipparts import Member, deflate, package
 
 _ROW = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
@@ -59,6 +66,7 @@ class Hole:
     column: str
     row: int | None
     style: str  # ' s="6"', or "" for an unstyled cell
+    na_style: str = ""  # the style when the value is NOT_APPLICABLE (a locked input)
 
 
 # A piece of a sheet part: literal XML, a hole, a row number (None) or a sentinel (int).
@@ -142,7 +150,9 @@ def _parametrize_row(xml: str, row: int) -> list[Piece]:
     return pieces
 
 
-def _cut_row(xml: str, row: int, holes: set[str], prototype: bool) -> list[Piece]:
+def _cut_row(
+    xml: str, row: int, holes: set[str], prototype: bool, na: tuple[set[str], str]
+) -> list[Piece]:
     pieces: list[Piece] = []
     pos = 0
     for m in _CELL.finditer(xml):
@@ -152,7 +162,10 @@ def _cut_row(xml: str, row: int, holes: set[str], prototype: bool) -> list[Piece
         head = xml[pos : m.start()]
         pieces += _parametrize_row(head, row) if prototype else [head]
         style = _STYLE.search(m.group(3))
-        pieces.append(Hole(column, None if prototype else row, style.group(0) if style else ""))
+        na_style = na[1] if ref in na[0] else ""
+        pieces.append(
+            Hole(column, None if prototype else row, style.group(0) if style else "", na_style)
+        )
         holes.discard(ref)
         pos = m.end()
     rest = xml[pos:]
@@ -172,7 +185,12 @@ def _merge(pieces: Sequence[Piece]) -> tuple[Piece, ...]:
 
 
 def _cut_sheet(
-    xml: str, title: str, holes: set[str], prototype_row: int | None, table: tuple[str, str] | None
+    xml: str,
+    title: str,
+    holes: set[str],
+    prototype_row: int | None,
+    table: tuple[str, str] | None,
+    na: tuple[set[str], str] = (set(), ""),
 ) -> SheetTemplate:
     start = xml.index("<sheetData>") + len("<sheetData>")
     end = xml.index("</sheetData>")
@@ -187,7 +205,7 @@ def _cut_sheet(
         if prototype_row is not None and number > prototype_row:
             raise ValueError(f"sheet {title!r} has content below its variable-length table")
         is_proto = number == prototype_row
-        pieces = _cut_row(m.group(0), number, holes, is_proto)
+        pieces = _cut_row(m.group(0), number, holes, is_proto, na)
         (prototype if is_proto else before).extend(pieces)
     if holes:
         raise ValueError(f"pre-filled cells missing from sheet {title!r}: {sorted(holes)}")
@@ -233,7 +251,9 @@ def compile_template(
 ) -> CompiledTemplate:
     """Build `spec`'s workbook for `fiscal_year` once, ready for `render`."""
     stand_in = _template_data(spec, config, fiscal_year)
-    holes = {**prefilled_values(spec, stand_in), **entity_cells(spec, stand_in, config)}
+    prefilled = prefilled_values(spec, stand_in)
+    not_applicable = not_applicable_cells(spec, stand_in, prefilled)
+    holes = {**prefilled, **not_applicable, **entity_cells(spec, stand_in, config)}
     layout = template_table_rows(spec)
     placeholder = Metadata(spec.kind, spec.version, fiscal_year, "0", None, "0")
     wb = assemble(
@@ -245,15 +265,19 @@ def compile_template(
         dict.fromkeys(holes),
         metadata_rows(placeholder),
     )
+    na_style = _style_attribute(wb, NOT_APPLICABLE_STYLE)
     buffer = io.BytesIO()
     wb.save(buffer)
     with zipfile.ZipFile(buffer) as z:
         files = {name: z.read(name) for name in z.namelist()}
 
     holes_by_sheet: dict[str, set[str]] = {}
+    na_by_sheet: dict[str, set[str]] = {}
     for key in holes:
         sheet, _, ref = key.rpartition("!")
         holes_by_sheet.setdefault(sheet, set()).add(ref)
+        if key in not_applicable:
+            na_by_sheet.setdefault(sheet, set()).add(ref)
     variable = {t.section.sheet: t for t in layout if t.end_row != t.last_row}
     sentinels = {t.end_row: (t.section.key, t.table.key) for t in variable.values()}
     by_part = {part: title for title, part in _sheet_parts(files).items()}
@@ -274,6 +298,7 @@ def compile_template(
                         holes_by_sheet.get(title, set()),
                         rows.first_row if rows else None,
                         (rows.section.key, rows.table.key) if rows else None,
+                        (na_by_sheet.get(title, set()), na_style),
                     ),
                 )
             )
@@ -291,6 +316,14 @@ def compile_template(
         parts=tuple(parts),
         sentinels=sentinels,
     )
+
+
+def _style_attribute(wb: Workbook, name: str) -> str:
+    """' s="N"' of a named style in `wb` as it will be saved (registered if no cell uses it
+    yet): the style of holes whose value decides their look."""
+    probe = Cell(wb.worksheets[0], row=1, column=1)  # not put on the sheet
+    probe.style = name
+    return f' s="{probe.style_id}"'
 
 
 def _cell(ref: str, style: str, value: CellValue) -> str:
@@ -320,7 +353,9 @@ def _render_sheet(
                 out.append(str(row))
             elif isinstance(p, Hole):
                 ref = f"{p.column}{p.row or row}"
-                out.append(_cell(ref, p.style, cells.get(cell_key(title, ref))))
+                value = cells.get(cell_key(title, ref))
+                style = p.na_style if p.na_style and value == NOT_APPLICABLE else p.style
+                out.append(_cell(ref, style, value))
             else:
                 out.append(str(ends[p]))
 
@@ -352,7 +387,11 @@ def render(template: CompiledTemplate, data: PlanData, issued_at: str) -> bytes:
             f"{data.kind} FY{data.fiscal_year} plan"
         )
     metadata = issue(spec, data, template.secret_key, issued_at)
-    cells = {**metadata.prefilled, **entity_cells(spec, data, template.config)}
+    cells = {
+        **metadata.prefilled,
+        **not_applicable_cells(spec, data, metadata.prefilled),
+        **entity_cells(spec, data, template.config),
+    }
     layout = {(t.section.key, t.table.key): t for t in table_rows(spec, data)}
     rows = {key: (t.first_row, t.count) for key, t in layout.items()}
     ends = {sentinel: layout[key].end_row for sentinel, key in template.sentinels.items()}

@@ -2,14 +2,17 @@
 guide's examples (Kristin Garcia, Counselor: Maria Garcia, "Launch by October 15" ...).
 
 Filling walks the spec: every input field and table column gets an answer by its key when
-the answer bank below has one, else one made from its type, example and label, so a field
-added to the spec is filled too. Deterministic: the same workbook gets the same answers.
+the answer bank has one, else one made from its type, example and label, so a field added to
+the spec is filled too. The strategies, their plans, the team and the root causes come from
+`example_answers`, drawn for each school by its code: deterministic (the same school gets
+the same answers), and different from school to school.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 import re
 
 from openpyxl.cell.cell import Cell, MergedCell
@@ -19,64 +22,40 @@ from openpyxl.worksheet.worksheet import Worksheet
 from aip_forms.catalog import OTHER_STRATEGY
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import PlanKind
-from aip_forms.plan_data import PlanData
-from aip_forms.spec import FieldSpec, FieldType, FormSpec, SectionSpec, TableSpec
-from workbook_templates.build import build_workbook, put
-from workbook_templates.layout import (
+from aip_forms.issued_data import PlanData
+from aip_forms.spec import NOT_APPLICABLE, FieldSpec, FieldType, FormSpec, TableSpec
+from aip_forms.workbook_format.layout import (
     SUPPRESSED_RATE,
     TableRows,
     is_variable,
     lookup_values,
     table_rows,
 )
-from workbook_templates.prefill import CellValue
+from aip_forms.workbook_format.prefill import CellValue
+from workbook_templates import example_answers as answers
+from workbook_templates.build import build_workbook, put
 
-TEAM = (
-    ("Maria Garcia", "Counselor", "mgarcia"),
-    ("John Doe", "Mentor Coordinator", "jdoe"),
-    ("Lee Chen", "Social Worker", "lchen"),
-    ("Sarah Kim", "School Nurse", "skim"),
-)
-
-TEXT = {
-    "research": "National research links chronic absence to lower reading proficiency by third "
-    "grade and to dropping out of high school. Locally, transportation barriers affect about "
-    "30% of our students, and absences rise in the winter months with illness.",
-    "supportive_factors": "Strong parent-engagement programs, a full-time counselor, a school "
-    "nurse on campus and a community partnership with the local health clinic.",
-    "barriers": "Transportation gaps on rural bus routes, language barriers for families new "
-    "to the district, and housing instability for some families.",
-    "reflection": "Check-in/check-out reached most Tier 2 students and their absences fell; "
-    "home visits started late and will begin earlier next period.",
-}
-
-# Implementation plans per tier, from the user guide (3.5 and 4.5).
-TIER_PLANS = {
-    1: ("Host biweekly parent workshops", "Counselor: Maria Garcia",
-        "$500 for incentive prizes", "Launch by October 15"),
-    2: ("Pair at-risk students with peer mentors", "Mentor Coordinator: John Doe",
-        "Training materials for mentors", "Match mentors by Week 3"),
-    3: ("Schedule home visits for students missing more than 15% of days",
-        "Social Worker: Lee Chen", "Transportation for home visits",
-        "Complete visits by November 30"),
-    4: ("Coordinate with local clinics for health barriers", "Nurse: Sarah Kim",
-        "Memorandum of Understanding with Clinic X", "Sign MOU by September 1"),
-}  # fmt: skip
 PLAN_COLUMNS = ("action_steps", "responsible", "resources", "timeline")
-OTHER_STRATEGIES = {
-    1: "Monthly attendance reward assemblies",
-    2: "Attendance buddies for students new to the school",
-    3: "Morning wake-up calls for students with repeated absences",
-    4: "Transportation vouchers for families without a car",
-}
 CATALOG_STRATEGIES_PER_TIER = {1: 3, 2: 3, 3: 2, 4: 2}
+TEAM_ROWS = 4
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.split()[0].lower()) if text.strip() else "district"
 
 
-def _contact(data: PlanData) -> dict[str, str]:
+def _address(who: str, data: PlanData, config: ProgramConfig) -> str:
+    """`who`'s email at the LEA, in the program's shape (`config.email_domain`)."""
+    return f"{who}@{config.email_domain.format(lea=_slug(data.lea.name))}"
+
+
+def _phone(config: ProgramConfig, line: str) -> str:
+    """A 555 number (reserved for fiction) in the area code of the program's example."""
+    return f"{config.contact_example[1][:3]}-555-{line}"
+
+
+def _contact(data: PlanData, rng: random.Random, config: ProgramConfig) -> dict[str, str]:
+    """The contact is the user guide's Kristin Garcia; the root causes are the school's."""
     district = data.kind is PlanKind.DISTRICT
     title = "District Absence Coordinator" if district else "School Attendance Coordinator"
     return {
@@ -84,14 +63,15 @@ def _contact(data: PlanData) -> dict[str, str]:
         "last_name": "Garcia",
         "name": "Kristin Garcia",
         "title": title,
-        "email": f"kgarcia@{_slug(data.lea.name)}.k12.nm.us",
-        "phone": "505-555-0142",
-        **TEXT,
+        "email": _address("kgarcia", data, config),
+        "phone": _phone(config, "0142"),
+        **answers.root_causes(data, rng),
     }
 
 
-def _generic(field: FieldSpec, data: PlanData, config: ProgramConfig) -> CellValue | dt.date:
-    """An answer from a field's type, example and label (fields the bank does not know)."""
+def spec_answer(field: FieldSpec, config: ProgramConfig, on: dt.date) -> CellValue | dt.date:
+    """A valid answer from a field's own spec: its type, example, list and limits (`on` for
+    dates). Test fixtures use it too, so that a field added to the spec is answered."""
     match field.type:
         case FieldType.CONFIRM:
             return "Yes"
@@ -99,17 +79,45 @@ def _generic(field: FieldSpec, data: PlanData, config: ProgramConfig) -> CellVal
             assert field.choices
             return lookup_values(field.choices, config)[0]
         case FieldType.DATE:
-            return config.deadline(data.fiscal_year, data.kind) - dt.timedelta(days=14)
+            return on
         case FieldType.PERCENT:
-            return 0.1
+            return _in_range(field, _number(field.example.rstrip("%"), 100), 0.1)
         case FieldType.INTEGER:
-            return int(field.min_value or 1)
+            return int(_in_range(field, _number(field.example), 1))
         case FieldType.EMAIL:
-            return f"aip@{_slug(data.lea.name)}.k12.nm.us"
+            return field.example or config.contact_example[0]
         case FieldType.PHONE:
-            return "505-555-0100"
+            return field.example or config.contact_example[1]
     text = field.example or f"{field.label}: see the attached notes."
     return text[: field.max_length] if field.max_length else text
+
+
+def _generic(field: FieldSpec, data: PlanData, config: ProgramConfig) -> CellValue | dt.date:
+    """An answer for a field the bank does not know: the district's own address, a date
+    two weeks before the deadline, else the spec's answer."""
+    if field.type is FieldType.EMAIL:
+        return _address("aip", data, config)
+    if field.type is FieldType.PHONE:
+        return _phone(config, "0100")
+    on = config.deadline(data.fiscal_year, data.kind) - dt.timedelta(days=14)
+    return spec_answer(field, config, on)
+
+
+def _number(text: str, per: float = 1) -> float | None:
+    try:
+        return float(text.replace(",", "")) / per
+    except ValueError:
+        return None
+
+
+def _in_range(field: FieldSpec, wanted: float | None, default: float) -> float:
+    """The field's example when it has a number, else `default`, within its limits."""
+    value = default if wanted is None else wanted
+    if field.max_value is not None:
+        value = min(value, field.max_value)
+    if field.min_value is not None:
+        value = max(value, field.min_value)
+    return value
 
 
 Answer = CellValue | dt.date
@@ -125,7 +133,9 @@ def _answer(
 
 def fill_example(wb: Workbook, spec: FormSpec, data: PlanData, config: ProgramConfig) -> None:
     """Fill every input of a generated workbook for `data` with valid example answers."""
-    bank = _contact(data)
+    rng = answers.entity_random(data)
+    bank = _contact(data, rng, config)
+    people = answers.staff(rng)
     layout = {(t.section.key, t.table.key): t for t in table_rows(spec, data)}
     for section in spec.sections:
         ws = wb[section.sheet]
@@ -138,9 +148,11 @@ def fill_example(wb: Workbook, spec: FormSpec, data: PlanData, config: ProgramCo
             if is_variable(table):
                 _fill_data_rows(ws, rows, bank, data, config)
             elif any(c.type is FieldType.CHOICE for c in table.columns):
-                _fill_strategies(ws, section, table, config)
+                _fill_strategies(ws, table, config, rng, people)
+            elif table.key == "measures":
+                _fill_measures(ws, section.key, table, rng, people)
             else:
-                _fill_fixed_rows(ws, table, bank, data, config)
+                _fill_fixed_rows(ws, table, bank, data, config, people)
 
 
 def _write(cell: Cell | MergedCell, value: Answer) -> None:
@@ -174,61 +186,87 @@ def _fill_data_rows(
         for column in table.columns:
             if column.prefilled or (not column.required and latest is None):
                 continue
+            if ws[f"{column.column}{row}"].value == NOT_APPLICABLE:
+                continue  # a row without data asks for no target
             if column.type is FieldType.PERCENT:
-                value: Answer = _target(latest)
+                value: Answer = _target(latest, config)
             else:
                 value = _answer(column, bank, data, config)
             _write(ws[f"{column.column}{row}"], value)
 
 
-def _target(latest: float | None) -> float:
-    """About a tenth below the latest rate, and strictly below it when it is above zero."""
+def _target(latest: float | None, config: ProgramConfig) -> float:
+    """A target the program's rule allows: for a rule with a minimum (LAUSD: 5 points above
+    the previous year), a point above it (at most 100%); else about a tenth below the
+    latest rate, and strictly below it when it is above zero."""
     if latest is None:
         return 0.1
+    least = config.target_rule.minimum(latest)
+    if least is not None:
+        return min(1.0, math.ceil(least * 1000) / 1000 + 0.01)
     return math.floor(latest * 900) / 1000 if latest > 0 else 0.0
 
 
 def _fill_strategies(
-    ws: Worksheet, section: SectionSpec, table: TableSpec, config: ProgramConfig
+    ws: Worksheet, table: TableSpec, config: ProgramConfig, rng: random.Random, people: list[str]
 ) -> None:
+    """The tier's strategies in the school's own choice and order, each with its own plan
+    (`example_answers`), then one local strategy (Other)."""
     choice = next(c for c in table.columns if c.type is FieldType.CHOICE)
     assert choice.choices
     tier = int(re.sub(r"\D", "", table.key) or 1)
     catalog = [v for v in lookup_values(choice.choices, config) if v != OTHER_STRATEGY]
-    picks = [*catalog[: CATALOG_STRATEGIES_PER_TIER.get(tier, 2)], OTHER_STRATEGY]
-    plan = TIER_PLANS.get(tier, TIER_PLANS[1])
-    for i, strategy in enumerate(picks[: table.rows]):
+    picks = answers.tier_picks(tier, catalog, CATALOG_STRATEGIES_PER_TIER.get(tier, 2), rng, people)
+    for i, pick in enumerate(picks[: table.rows]):
         row = table.first_row + i
-        put(ws[f"{choice.column}{row}"], strategy)
+        put(ws[f"{choice.column}{row}"], pick.strategy or OTHER_STRATEGY)
+        texts = {
+            "other_strategy": pick.other,
+            "action_steps": f"{pick.plan.action_steps}.",
+            "responsible": f"{pick.plan.role}: {pick.person}",
+            "resources": pick.plan.resources,
+            "timeline": pick.plan.timeline,
+        }
         for column in table.columns:
             if column is choice:
                 continue
-            if column.key == "other_strategy":
-                if strategy == OTHER_STRATEGY:
-                    put(
-                        ws[f"{column.column}{row}"],
-                        OTHER_STRATEGIES.get(tier, "Attendance contracts"),
-                    )
-                continue
-            if column.key in PLAN_COLUMNS:
-                text = plan[PLAN_COLUMNS.index(column.key)]
-                if column.key == "action_steps":
-                    name = OTHER_STRATEGIES.get(tier) if strategy == OTHER_STRATEGY else strategy
-                    text = f"{name}: {text}."
-            else:
-                text = column.example or column.label
-            put(
-                ws[f"{column.column}{row}"],
-                text[: column.max_length] if column.max_length else text,
-            )
+            text = texts.get(column.key, column.example or column.label)
+            if text:
+                put(ws[f"{column.column}{row}"], text[: column.max_length or None])
+
+
+def _fill_measures(
+    ws: Worksheet, objective: str, table: TableSpec, rng: random.Random, people: list[str]
+) -> None:
+    """Two measures of a program objective (LAUSD's), drawn for the school, each with its
+    baseline, goal, actions and who is responsible."""
+    bank = answers.MEASURES.get(objective) or [
+        (c.example for c in table.columns)  # an objective the bank does not know
+    ]
+    picks = rng.sample(list(bank), k=min(2, len(bank), table.rows))
+    for i, pick in enumerate(picks):
+        values = dict(zip(("measure", "baseline", "goal", "actions"), pick, strict=False))
+        values["responsible"] = f"{rng.choice(answers.TEAM_ROLES)}: {rng.choice(people)}"
+        for column in table.columns:
+            text = values.get(column.key) or column.example or column.label
+            put(ws[f"{column.column}{table.first_row + i}"], text[: column.max_length or None])
 
 
 def _fill_fixed_rows(
-    ws: Worksheet, table: TableSpec, bank: dict[str, str], data: PlanData, config: ProgramConfig
+    ws: Worksheet,
+    table: TableSpec,
+    bank: dict[str, str],
+    data: PlanData,
+    config: ProgramConfig,
+    people: list[str],
 ) -> None:
-    """Fixed input rows without a list (the team): one row per example person."""
+    """Fixed input rows without a list (the team): one row per member of the staff."""
     domain = bank["email"].split("@")[1]
-    for i, (name, role, user) in enumerate(TEAM[: table.rows]):
+    for i, (name, role) in enumerate(zip(people, answers.TEAM_ROLES[:TEAM_ROWS], strict=False)):
+        if i >= table.rows:
+            break
+        first, _, last = name.partition(" ")
+        user = re.sub(r"[^a-z]", "", (first[:1] + last).lower())
         person = {"name": name, "role": role, "email": f"{user}@{domain}"}
         for column in table.columns:
             if column.is_input:

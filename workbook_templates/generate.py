@@ -18,11 +18,10 @@ from pathlib import Path
 
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import PlanKind
-from aip_forms.plan_data import PlanData
-from aip_forms.spec import spec_for
+from aip_forms.issued_data import PlanData
+from aip_forms.workbook_format.metadata import issued_at_text
 from workbook_templates.build import build_workbook
 from workbook_templates.compiled import CompiledTemplate, compile_template, write_workbook
-from workbook_templates.metadata import issued_at_text
 
 
 def file_name(data: PlanData) -> str:
@@ -41,7 +40,7 @@ def generate_one(
     issued_at: str | None = None,
 ) -> Path:
     """One plan workbook, written to `path` with the reference builder."""
-    wb = build_workbook(spec_for(data.kind), data, config, settings, issued_at=issued_at)
+    wb = build_workbook(config.spec(data.kind), data, config, settings, issued_at=issued_at)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
@@ -125,7 +124,7 @@ def generate_all(
         raise ValueError(f"plans of several fiscal years: {sorted(years)}")
     (fiscal_year,) = years
     templates = {
-        kind: compile_template(spec_for(kind), config, settings, fiscal_year)
+        kind: compile_template(config.spec(kind), config, settings, fiscal_year)
         for kind in sorted({p.kind for p in plans})
     }
 

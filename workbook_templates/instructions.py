@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from aip_forms.config import ProgramConfig
 from aip_forms.domain import FiscalYear, PlanKind
-from aip_forms.plan_data import PlanData
-from aip_forms.spec import INSTRUCTIONS_SHEET, FormSpec
-from workbook_templates.layout import SUPPRESSED_RATE, cell_key, suppressed_enrollment
-from workbook_templates.prefill import CellValue
+from aip_forms.issued_data import PlanData
+from aip_forms.spec import INSTRUCTIONS_SHEET, NOT_APPLICABLE, FormSpec
+from aip_forms.workbook_format.layout import NO_DATA, SUPPRESSED, cell_key
+from aip_forms.workbook_format.prefill import CellValue
 
 FOR_ROW = 2  # "For: ..." names the LEA or school
 
@@ -23,6 +23,7 @@ FOR_ROW = 2  # "For: ..." names the LEA or school
 class Line:
     text: str
     style: str = "aip_text"
+    lines: int = 1  # an entity line's room: its text is only known per workbook
 
 
 def _date(d: dt.date) -> str:
@@ -32,10 +33,13 @@ def _date(d: dt.date) -> str:
 def instruction_lines(spec: FormSpec, config: ProgramConfig, fiscal_year: int) -> list[Line]:
     """The sheet's lines, row 1 first. Rows FOR_ROW and `tier_source_row()` are entity
     lines: their text here is a placeholder replaced by `entity_cells`."""
+    if spec.form == "progress":
+        return progress_lines(spec, config, fiscal_year)
     fy = FiscalYear(year=fiscal_year)
     district = spec.kind is PlanKind.DISTRICT
     deadline = config.deadline(fiscal_year, spec.kind)
     n = config.min_group_size
+    ped = config.agency_short
     who = (
         "the District Absence Coordinator, with the district's attendance team"
         if district
@@ -53,13 +57,16 @@ def instruction_lines(spec: FormSpec, config: ProgramConfig, fiscal_year: int) -
             "it needs; cells with a list show an arrow to pick from."
         ),
         Line(
-            "• Grey cells are pre-filled from PED data and are read-only. If a pre-filled "
-            "number looks wrong, tell PED; do not retype it."
+            f"• Grey cells are pre-filled from {ped} data and are read-only. If a pre-filled "
+            f"number looks wrong, tell {ped}; do not retype it."
         ),
         Line(
-            f"• Rows whose data is suppressed show {suppressed_enrollment(n)} for enrollment "
-            f"and {SUPPRESSED_RATE} for rates: groups with fewer than {n} students are not "
-            "shown, to protect student privacy. No target is needed for them."
+            f"• Rows whose data is suppressed show {SUPPRESSED} for enrollment and rates: "
+            f"groups with fewer than {n} students are not shown, to protect student privacy "
+            "(and, where a total would give one away, the next smallest group too). "
+            f"{NO_DATA} means {ped} has no figure. Rows without data (suppressed, or no "
+            f"figures at all) need no target: their target cell is locked and shows "
+            f"{NOT_APPLICABLE}."
         ),
         Line("• Percentages: type 12% (or 0.12). Dates: type 9/15/2026."),
         Line(
@@ -87,18 +94,93 @@ def instruction_lines(spec: FormSpec, config: ProgramConfig, fiscal_year: int) -
         Line(""),
         Line("About the pre-filled data", "aip_heading"),
         Line(
-            f"A student is chronically absent when they miss {config.chronic_threshold_pct:g}% "
-            "or more of the days they were enrolled, for any reason. Enrollment is for "
-            f"{fy.label}; chronic absence rates are end-of-year rates of "
+            f"{config.metric.definition()} Enrollment is for "
+            f"{fy.label}; {config.metric.rates} are end-of-year rates of "
             f"{', '.join(f'FY{fiscal_year - k}' for k in range(3, 0, -1))}."
         ),
         Line("Students per tier: (source)"),
+        Line("Enrollment: (note)", lines=7 if district else 2),
+    ]
+    return lines
+
+
+def progress_lines(spec: FormSpec, config: ProgramConfig, fiscal_year: int) -> list[Line]:
+    """The Instructions of a progress update (issue 12); row FOR_ROW names the entity and
+    the period, the last row the deadline (`entity_cells`)."""
+    fy = FiscalYear(year=fiscal_year)
+    n = config.min_group_size
+    ped, w = config.agency_short, config.wording
+    lines = [
+        Line(f"{spec.title}, {fy.label} (school year {fy.school_year})", "aip_title"),
+        Line("For: (entity)", "aip_for"),
+        Line("A progress update on the approved plan for one reporting period."),
+        Line(""),
+        Line("How to fill it in", "aip_heading"),
+        Line(
+            f"• Grey cells come from the approved plan and {ped}'s data for this period and "
+            f"are read-only: the targets, the current {config.metric.rates}, and what earlier "
+            "progress updates said."
+        ),
+        Line(
+            "• Light yellow cells are yours: a rating and a reflection for every strategy, an "
+            "adjusted target for the next period for every group with a target, and a reason "
+            f"whenever you {w.loosen} a target ({w.less_ambitious})."
+        ),
+        Line(
+            f"• Groups with fewer than {n} students show {SUPPRESSED} for rates, to "
+            f"protect student privacy; {NO_DATA} means no figure. Groups without a target in "
+            f"force need no adjusted target: their cell is locked and shows {NOT_APPLICABLE}."
+        ),
+        Line("• Percentages: type 12% (or 0.12). Dates: type 1/15/2027."),
+        Line(""),
+        Line("What to fill", "aip_heading"),
+        *(Line(f"• {section.title}: {section.purpose}") for section in spec.sections),
+        Line(""),
+        Line("How to return it", "aip_heading"),
+        Line(
+            "Save the workbook as an Excel Workbook (.xlsx) and upload it through the portal "
+            "(or aip submit). It is checked, stored as a new version and reviewed like the "
+            "plan."
+        ),
+        Line("Deadline: (deadline)", "aip_label"),
     ]
     return lines
 
 
 def tier_source_row(spec: FormSpec, config: ProgramConfig, fiscal_year: int) -> int:
-    return len(instruction_lines(spec, config, fiscal_year))
+    return len(instruction_lines(spec, config, fiscal_year)) - 1
+
+
+def enrollment_note(data: PlanData, config: ProgramConfig) -> str:
+    """Which year the enrollment is, and for a district plan whether its schools' figures
+    add up to the district's and why they need not: a student who changed schools within
+    the district counts at each school where they were enrolled long enough, and once in
+    the district, with the days added up."""
+    days = config.min_enrolled_days
+    counted = f"enrolled at least {days} day{'s' if days != 1 else ''}"
+    text = (
+        f"Enrollment: students {counted} in FY{data.fiscal_year} (the current year), as "
+        f"loaded from {config.agency_short}'s data."
+    )
+    if not data.schools:
+        return text
+    district = next((r.enrollment for r in data.subgroups if r.code == "all"), None)
+    shown = [r for r in data.schools if not r.suppressed and r.enrollment is not None]
+    total = sum(r.enrollment or 0 for r in shown)
+    left_out = len(data.schools) - len(shown)
+    schools = f"The schools' enrollments shown add up to {total:,}" + (
+        f" ({left_out} school{'s' if left_out != 1 else ''} suppressed or without data left out)"
+        if left_out
+        else ""
+    )
+    if district is None or (total == district and not left_out):
+        return f"{text} {schools}, the district's figure." if district else text
+    return (
+        f"{text} {schools}; the district's is {district:,}. They differ because a student "
+        "who changed schools within the district counts at each school where they were "
+        f"{counted}, but once in the district (days added up across its schools), and a "
+        "student enrolled too few days at each school may count only in the district."
+    )
 
 
 def entity_cells(spec: FormSpec, data: PlanData, config: ProgramConfig) -> dict[str, CellValue]:
@@ -108,9 +190,18 @@ def entity_cells(spec: FormSpec, data: PlanData, config: ProgramConfig) -> dict[
         who = f"For: {data.school.name} (school code {data.school.code}), {lea}"
     else:
         who = f"For: {lea}, the district plan"
+    if data.progress is not None:
+        lines = progress_lines(spec, config, data.fiscal_year)
+        return {
+            cell_key(INSTRUCTIONS_SHEET, f"A{FOR_ROW}"): f"{who}; the "
+            f"{data.progress.period_label} progress update",
+            cell_key(INSTRUCTIONS_SHEET, f"A{len(lines)}"): "Deadline: upload the completed "
+            f"workbook by {_date(data.deadline)}.",
+        }
     source = data.tier_source or "not available yet"
     row = tier_source_row(spec, config, data.fiscal_year)
     return {
         cell_key(INSTRUCTIONS_SHEET, f"A{FOR_ROW}"): who,
         cell_key(INSTRUCTIONS_SHEET, f"A{row}"): f"Students per tier: {source}.",
+        cell_key(INSTRUCTIONS_SHEET, f"A{row + 1}"): enrollment_note(data, config),
     }

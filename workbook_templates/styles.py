@@ -3,11 +3,17 @@ yellow unlocked input cells with a border, headers and titles."""
 
 from __future__ import annotations
 
+from copy import copy
+
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook.workbook import Workbook
 
 from aip_forms.spec import FieldSpec, FieldType
+from workbook_templates import fit
+from workbook_templates.fit import FONT_NAME
 
+NOT_APPLICABLE_STYLE = "aip_na"  # an input a row without data does not ask for
 GREY = "D9D9D9"  # pre-filled, read-only
 YELLOW = "FFF2CC"  # yours to fill
 HEADER_BLUE = "D9E1F2"
@@ -23,6 +29,8 @@ _wrap_top = Alignment(wrap_text=True, vertical="top")
 
 
 def _style(name: str, **kw: object) -> NamedStyle:
+    """A named style; every one names the one font family (`fit.FONT_NAME`)."""
+    kw.setdefault("font", Font(name=FONT_NAME, size=fit.BASE_SIZE))
     return NamedStyle(name=name, **kw)  # type: ignore[arg-type]
 
 
@@ -33,15 +41,27 @@ def named_styles() -> list[NamedStyle]:
     locked, unlocked = Protection(locked=True), Protection(locked=False)
     right = Alignment(horizontal="right", vertical="top")
     return [
-        _style("aip_title", font=Font(bold=True, size=14, color=NAVY)),
-        _style("aip_heading", font=Font(bold=True, size=12, color=NAVY)),
-        _style("aip_for", font=Font(bold=True, size=12, color=NAVY), alignment=_wrap_top),
+        _style("aip_title", font=Font(name=FONT_NAME, bold=True, size=14, color=NAVY)),
+        _style("aip_heading", font=Font(name=FONT_NAME, bold=True, size=12, color=NAVY)),
+        _style(
+            "aip_for",
+            font=Font(name=FONT_NAME, bold=True, size=12, color=NAVY),
+            alignment=_wrap_top,
+        ),
         _style("aip_text", alignment=_wrap_top),
-        _style("aip_purpose", font=Font(italic=True), alignment=_wrap_top),
-        _style("aip_label", font=Font(bold=True), alignment=_wrap_top),
+        _style(
+            "aip_purpose",
+            font=Font(name=FONT_NAME, size=fit.BASE_SIZE, italic=True),
+            alignment=_wrap_top,
+        ),
+        _style(
+            "aip_label",
+            font=Font(name=FONT_NAME, size=fit.BASE_SIZE, bold=True),
+            alignment=_wrap_top,
+        ),
         _style(
             "aip_header",
-            font=Font(bold=True),
+            font=Font(name=FONT_NAME, size=fit.BASE_SIZE, bold=True),
             fill=PatternFill("solid", fgColor=HEADER_BLUE),
             border=BOX,
             alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"),
@@ -62,6 +82,14 @@ def named_styles() -> list[NamedStyle]:
             protection=locked,
             alignment=right,
             number_format=PERCENT_FORMAT,
+        ),
+        _style(
+            NOT_APPLICABLE_STYLE,
+            font=Font(name=FONT_NAME, size=fit.BASE_SIZE, italic=True, color="595959"),
+            fill=grey,
+            border=BOX,
+            protection=locked,
+            alignment=Alignment(horizontal="center", vertical="top"),
         ),
         _style("aip_input", fill=yellow, border=BOX, protection=unlocked, alignment=_wrap_top),
         _style(
@@ -90,6 +118,12 @@ def named_styles() -> list[NamedStyle]:
 
 
 def register(workbook: Workbook) -> None:
+    """The named styles, and the one font family as the workbook's default font too: column
+    widths are measured in its digits, and cells without a style of their own use it."""
+    base = Font(name=FONT_NAME, size=fit.BASE_SIZE, family=2)
+    # openpyxl has no setter for the default font: its first font and the Normal style's
+    workbook._fonts = IndexedList([base])  # type: ignore[attr-defined]  # no cell uses one yet
+    workbook._named_styles["Normal"].font = copy(base)  # type: ignore[attr-defined]
     for style in named_styles():
         workbook.add_named_style(style)
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 from aip_forms.config import ProgramConfig
 from aip_forms.domain import Lea, LeaType, PlanKind, School
-from aip_forms.plan_data import DataRow, PeriodRate, PlanData
+from aip_forms.issued_data import DataRow, PeriodRate, PlanData
+from aip_forms.programs.staffing import school_staffing
 
 _PLACES = (
     "BELEN", "LAS CRUCES", "GALLUP", "TAOS", "ROSWELL", "CLOVIS", "FARMINGTON", "ESPANOLA",
@@ -85,6 +86,9 @@ def plan_data(
         periods=periods,
         deadline=config.deadline(fiscal_year, kind),
         min_group_size=n,
+        staffing=school_staffing(config.staffing, config.targeted_grades, grades)
+        if school
+        else None,
     )
 
 

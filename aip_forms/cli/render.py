@@ -12,29 +12,21 @@ plan's latest stored version unless it is given a folder of workbooks or told to
 examples. `--user` acts as that user (only the plans their roles let them read); without
 it the operator reads everything.
 
-Exit codes: 0 done, 1 a failure while working (database, storage, LibreOffice, writing), 2
-bad input (options, an unreadable workbook, data or plans that are not there, a plan the
-user may not read).
+Exit codes: 0 done; otherwise the status of the failure's kind (`aip_forms.errors`): 2
+refused (options, an unreadable workbook, data or plans that are not there, a plan the user
+may not read), 3 unavailable (database, storage, LibreOffice).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from aip_forms.app import App
-from aip_forms.cli.common import app_from_env as _app
+from aip_forms.cli.common import app as _app
 from aip_forms.cli.common import fail as _fail
 from aip_forms.cli.common import fiscal_year as _fiscal_year
-
-if TYPE_CHECKING:
-    from aip_forms.cli.submissions import Services
-    from exports.pdf import PdfConverter
-
-T = TypeVar("T")
+from aip_forms.cli.common import read_file
 
 SECTIONS_HELP = (
     "Comma-separated sections for a custom report (default: the full report). Keys: the "
@@ -48,44 +40,6 @@ def _warn(message: str) -> None:
     click.echo(f"Warning: {message}", err=True)
 
 
-def _converter() -> PdfConverter:
-    from exports.office import default_converter
-
-    return default_converter()
-
-
-def _run(work: Callable[[], T]) -> T:
-    """Run `work`, turning every failure into a message and an exit code."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from aip_forms.services.errors import ServiceError
-    from aip_forms.storage import StorageError
-    from exports.layout import UnknownSection
-    from exports.packet import PacketError
-    from exports.pdf import ConversionFailed, ConverterMissing
-    from exports.render import PlanMismatch
-    from exports.service import RenderRefused
-
-    try:
-        return work()
-    except (RenderRefused, UnknownSection, PacketError, PlanMismatch) as e:
-        _fail(str(e), 2)
-    except ServiceError as e:  # from the store: refused or not found (2), failing (1)
-        _fail(str(e), 2 if e.exit_code == 2 else 1)
-    except StorageError as e:
-        _fail(f"object storage error: {e}", 1)
-    except ConverterMissing as e:
-        _fail(str(e), 1)
-    except ConversionFailed as e:
-        _fail(f"PDF conversion failed: {e}", 1)
-    except SQLAlchemyError as e:
-        _fail(f"database error: {getattr(e, 'orig', None) or e}", 1)
-    except OSError as e:
-        _fail(f"{e.filename or 'file'}: {e.strerror or e}", 1)
-    except Exception as e:  # a bug: still a message, not a traceback
-        _fail(f"unexpected {type(e).__name__}: {e} (please report this)", 3)
-
-
 def _write(out: Path, content: bytes) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
@@ -97,12 +51,6 @@ user_option = click.option(
     "user_email",
     help="Stored plans only: act as this user (only the plans their roles let them read).",
 )
-
-
-def _services(app: App) -> Services:
-    from aip_forms.cli.submissions import Services
-
-    return Services(app)
 
 
 @click.command("render")
@@ -144,54 +92,45 @@ def render(
     if suffix in ("docx", "pdf") and suffix != fmt:
         _fail(f"--out ends in .{suffix} but --format is {fmt}")
 
-    def work() -> Path:
-        from exports import service
+    from aip_forms.services import documents
 
-        keys = service.check_sections(sections)
-        app = _app()
-        converter = _converter() if fmt == "pdf" else None
-        if plan_id is not None:
-            services = _services(app)
-            rendered = service.render_stored(
-                plan_id,
-                uow=services.uow,
-                store=services.store,
-                engine=app.engine,
-                config=app.config,
-                key=app.settings.secret_key,
-                fmt=fmt,
-                sections=keys,
-                user_email=user_email,
-                version=version,
-                converter=converter,
+    keys = documents.check_sections(sections)
+    core = _app()
+    converter = core.converter if fmt == "pdf" else None
+    if plan_id is not None:
+        rendered = documents.render_stored(
+            plan_id,
+            uow=core.uow,
+            store=core.store,
+            engine=core.engine,
+            config=core.config,
+            key=core.settings.secret_key,
+            fmt=fmt,
+            sections=keys,
+            user_email=user_email,
+            version=version,
+            converter=converter,
+        )
+    else:
+        assert file is not None
+        rendered = documents.render_workbook(
+            read_file(file),
+            filename=file.name,
+            engine=core.engine,
+            config=core.config,
+            key=core.settings.secret_key,
+            fmt=fmt,
+            sections=",".join(keys) if keys else None,
+            converter=converter,
+        )
+        report = rendered.report
+        if report is not None and not report.valid:
+            _warn(
+                f"{file.name} has {len(report.errors)} problem(s) (see `aip workbook "
+                "validate`); the plan is printed as it stands, marked as a draft."
             )
-        else:
-            assert file is not None
-            try:
-                workbook = file.read_bytes()
-            except OSError as e:
-                _fail(f"{file}: cannot read the file: {e.strerror}")
-            rendered = service.render_workbook(
-                workbook,
-                filename=file.name,
-                engine=app.engine,
-                config=app.config,
-                key=app.settings.secret_key,
-                fmt=fmt,
-                sections=",".join(keys) if keys else None,
-                converter=converter,
-            )
-            report = rendered.report
-            if report is not None and not report.valid:
-                _warn(
-                    f"{file.name} has {len(report.errors)} problem(s) (see `aip workbook "
-                    "validate`); the plan is printed as it stands, marked as a draft."
-                )
-        target = out / rendered.file_name if out.suffix.lower() != f".{fmt}" else out
-        return _write(target, rendered.content)
-
-    path = _run(work)
-    click.echo(f"Wrote {path}")
+    target = out / rendered.file_name if out.suffix.lower() != f".{fmt}" else out
+    click.echo(f"Wrote {_write(target, rendered.content)}")
 
 
 @click.command("compile")
@@ -219,7 +158,7 @@ def compile_(
     sections: str | None,
     out: Path,
 ) -> None:
-    """Compile plans for PED: a district packet (PDF) or the statewide summary (.xlsx),
+    """Compile plans: a district packet (PDF) or the statewide summary (.xlsx),
     from the plans stored (each plan's latest version), a folder, or examples."""
     fiscal_year = _fiscal_year(fy)
     if bool(lea_code) == statewide:
@@ -234,47 +173,46 @@ def compile_(
     if statewide and sections:
         _fail("--sections applies to packets, not to the statewide summary")
 
-    def work() -> str:
-        from exports import service
+    from aip_forms.services import documents, plan_sources
 
-        service.check_sections(sections)
-        app = _app()
-        if examples:
-            source = service.examples_source(app.config, app.settings)
-        elif from_dir is not None:
-            source = service.folder_source(
-                from_dir, app.config, app.settings.secret_key, fiscal_year, lea_code, _warn
-            )
-        else:
-            from exports.stored import stored_source
-
-            services = _services(app)
-            source = stored_source(
-                uow=services.uow,
-                store=services.store,
-                key=app.settings.secret_key,
-                config=app.config,
-                fiscal_year=fiscal_year,
-                user_email=user_email,
-                on_skip=_warn,
-            )
-        if statewide:
-            path, listed, received = service.compile_statewide(
-                app.engine, app.config, fiscal_year, source, out
-            )
-            return f"Wrote {path}: {listed} plans, {received} received"
-        assert lea_code is not None
-        result = service.compile_lea(
-            app.engine,
-            app.config,
-            fiscal_year,
-            lea_code,
-            source,
-            out,
-            converter=_converter(),
-            sections=sections,
-            on_missing=_warn,
+    documents.check_sections(sections)
+    core = _app()
+    if examples:
+        source = plan_sources.examples_source(core.config, core.settings)
+    elif from_dir is not None:
+        source = plan_sources.folder_source(
+            from_dir, core.config, core.settings.secret_key, fiscal_year, lea_code, _warn
         )
-        return f"Wrote {result.path}: {len(result.entries)} plans, {result.pages} pages"
+    else:
+        from aip_forms.services.stored_plans import stored_source
 
-    click.echo(_run(work))
+        source = stored_source(
+            uow=core.uow,
+            store=core.store,
+            key=core.settings.secret_key,
+            config=core.config,
+            fiscal_year=fiscal_year,
+            user_email=user_email,
+            on_skip=_warn,
+        )
+    if statewide:
+        path, listed, received = documents.compile_statewide(
+            core.engine, core.config, fiscal_year, source, out
+        )
+        click.echo(f"Wrote {path}: {listed} plans, {received} received")
+        return
+    assert lea_code is not None
+    result = documents.compile_lea(
+        core.engine,
+        core.config,
+        fiscal_year,
+        lea_code,
+        source,
+        out,
+        converter=core.converter,
+        sections=sections,
+        on_missing=_warn,
+        # stored plans' charts were kept at submit; examples and folders keep nothing
+        chart_store=core.store if not examples and from_dir is None else None,
+    )
+    click.echo(f"Wrote {result.path}: {len(result.entries)} plans, {result.pages} pages")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from aip_forms.cli.submissions import Services, service_errors
+from aip_forms.cli.common import app
 from aip_forms.services.workflow import Decision
 
 
@@ -41,17 +41,18 @@ def _decide(
 ) -> None:
     from aip_forms.services.review import decide
 
-    services = Services.from_env()
-    with service_errors():
-        result = decide(
-            submission_id,
-            decision=decision,
-            reviewer_email=user_email,
-            uow=services.uow,
-            comment=comment,
-            cell=cell,
-            section=section,
-        )
+    core = app()
+    result = decide(
+        submission_id,
+        decision=decision,
+        reviewer_email=user_email,
+        uow=core.uow,
+        config=core.config,
+        comment=comment,
+        cell=cell,
+        section=section,
+        clock=core.clock,
+    )
     ref = result.plan.ref
     click.echo(
         f"Plan {result.plan.id} ({ref}) is {result.plan.status}: version "
@@ -87,16 +88,17 @@ def comment(
     """Comment on a version, on the whole plan, a section (--section) or a cell (--cell)."""
     from aip_forms.services.review import add_comment
 
-    services = Services.from_env()
-    with service_errors():
-        view = add_comment(
-            submission_id,
-            comment or "",
-            author_email=user_email,
-            uow=services.uow,
-            cell=cell,
-            section=section,
-        )
+    core = app()
+    view = add_comment(
+        submission_id,
+        comment or "",
+        author_email=user_email,
+        uow=core.uow,
+        config=core.config,
+        cell=cell,
+        section=section,
+        clock=core.clock,
+    )
     click.echo(f"Comment {view.id} on {view.where} of submission {view.submission_id}.")
 
 
@@ -107,9 +109,7 @@ def comments(submission_id: int, user_email: str | None) -> None:
     """The comments on a version."""
     from aip_forms.services.review import comments_of
 
-    services = Services.from_env()
-    with service_errors():
-        views = comments_of(submission_id, uow=services.uow, user_email=user_email)
+    views = comments_of(submission_id, uow=app().uow, user_email=user_email)
     for c in views:
         click.echo(f"{c.id} {c.created_at:%Y-%m-%d %H:%M} {c.author} on {c.where}: {c.body}")
     click.echo(f"{len(views)} comment{'s' if len(views) != 1 else ''}.")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from aip_forms.cli.submissions import Services, service_errors
+from aip_forms.cli.common import app
 
 
 @click.group()
@@ -24,9 +24,8 @@ def verify(fix: bool) -> None:
     from aip_forms.services.integrity import reconcile
     from aip_forms.services.integrity import verify as verify_service
 
-    services = Services.from_env()
-    with service_errors():
-        report = verify_service(uow=services.uow, store=services.store)
+    core = app()
+    report = verify_service(uow=core.uow, store=core.store)
     for problem in report.problems:
         click.echo(str(problem))
     click.echo(
@@ -36,8 +35,7 @@ def verify(fix: bool) -> None:
     )
     remaining = len(report.problems)
     if fix and report.of_kind("orphan"):
-        with service_errors():
-            fixed = reconcile(uow=services.uow, store=services.store)
+        fixed = reconcile(uow=core.uow, store=core.store, clock=core.clock)
         for key in fixed.deleted:
             click.echo(f"deleted  {key}")
         remaining -= len(fixed.deleted)
@@ -50,9 +48,8 @@ def reconcile_() -> None:
     """Delete orphaned objects: stored by a submit whose record was never committed."""
     from aip_forms.services.integrity import reconcile
 
-    services = Services.from_env()
-    with service_errors():
-        report = reconcile(uow=services.uow, store=services.store)
+    core = app()
+    report = reconcile(uow=core.uow, store=core.store, clock=core.clock)
     for key in report.deleted:
         click.echo(f"deleted  {key}")
     for problem in report.kept:

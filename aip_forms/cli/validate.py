@@ -12,16 +12,8 @@ from pathlib import Path
 
 import click
 
-from aip_forms.app import App
-from validators.annotate import annotate
-from validators.intake import assert_openpyxl_safe
-from validators.problems import Problem
+from aip_forms.cli.common import app, problem_line
 from validators.validate import Expectation, ValidationReport, validate_upload
-
-
-def problem_line(p: Problem) -> str:
-    where = f"{p.sheet}!{p.cell}" if p.sheet and p.cell else (p.sheet or "(file)")
-    return f"{where}  {p.code}  {p.message}"
 
 
 def print_report(report: ValidationReport) -> None:
@@ -64,17 +56,16 @@ def validate(
     expect_fy: int | None,
 ) -> None:
     """Check a plan workbook: safe to open, ours and untampered, complete and sound."""
-    assert_openpyxl_safe()
     try:
         data = file.read_bytes()
     except OSError as exc:
         click.echo(f"{file}: cannot read the file: {exc.strerror}", err=True)
         sys.exit(2)
-    app = App.from_env()
+    core = app()
     report = validate_upload(
         data,
-        key=app.settings.secret_key,
-        config=app.config,
+        key=core.settings.secret_key,
+        config=core.config,
         filename=file.name,
         expect=Expectation(fiscal_year=expect_fy, lea_code=expect_lea, school_code=expect_school),
         final=final,
@@ -87,6 +78,10 @@ def validate(
         if report.outcome == "unreadable":
             click.echo("No annotated copy: the file itself could not be accepted.", err=True)
         else:
+            from validators.annotate import annotate
+            from validators.intake import assert_openpyxl_safe
+
+            assert_openpyxl_safe()
             annotate(data, report.problems, annotate_out)
             click.echo(f"Annotated copy: {annotate_out}", err=True)
     sys.exit(report.exit_code)

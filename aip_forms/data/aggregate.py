@@ -8,10 +8,12 @@ period present in the extract.
 Rules (DOMAIN.md; edges and minimum days come from `ProgramConfig`):
 - A student counts in a period when its days enrolled are present and at least
   `min_enrolled_days`; a blank days-absent next to present days enrolled counts as 0 absences.
-- Absence rate = days absent / days enrolled. Chronically absent at `chronic_threshold_pct` or
-  more; tier by the bands of `config.tiers` (lower <= rate < upper). Every comparison is done
-  in integers (absent * 100 * q >= p * enrolled for an edge p/q), so no float rounding moves a
-  student across an edge.
+- Absence rate = days absent / days enrolled. A student counts toward the rate as the
+  profile's metric says (`config.metric`: New Mexico, absent 10% or more of days; LAUSD,
+  attending 96% or more); the `chronically_absent` column holds that count. Tier by the
+  bands of `config.tiers` (lower <= rate < upper). Every comparison is done in integers
+  (absent * 100 * q >= p * enrolled for an edge p/q), so no float rounding moves a student
+  across an edge.
 - At LEA level a student with rows in several schools of the LEA counts once, with days summed
   across those schools; its grade, sex, race and flags come from the row with the most days
   enrolled in the latest period (the first such row on a tie).
@@ -117,6 +119,35 @@ def read_students_csv(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def aggregate_period(frame: pd.DataFrame, config: ProgramConfig) -> pd.DataFrame:
+    """Chronic-absence rows of a period extract (columns of `formats.PERIOD_STUDENTS`): the
+    same aggregation as `aggregate_students`, each period's days taken as that period's."""
+    parts = []
+    for period in sorted(pd.unique(frame["period"]), key=formats.PERIOD_CODES.index):
+        part = frame if frame["period"].nunique() == 1 else frame[frame["period"] == period]
+        students = part.rename(
+            columns={
+                "days_enrolled": _days_column("enrolled", period),
+                "days_absent": _days_column("absent", period),
+            }
+        )
+        parts.append(aggregate_students(students, config).absence)
+    return _concat(parts, formats.CHRONIC_ABSENCE.column_names)
+
+
+def read_period_students_csv(path: str | Path) -> pd.DataFrame:
+    """A period_students.csv as the typed frame `aggregate_period` takes (types only)."""
+    columns = formats.PERIOD_STUDENTS.columns
+    days = ["days_enrolled", "days_absent"]
+    dtype: dict[str, str] = {c.name: "str" for c in columns if c.name not in days}
+    dtype.update({name: "Int64" for name in days}, fiscal_year="int64")
+    frame = pd.read_csv(path, dtype=dtype, keep_default_na=False)
+    for column in columns:
+        if column.type is formats.ColumnType.FLAG:
+            frame[column.name] = _flag(frame[column.name])
+    return frame
+
+
 def periods_present(frame: pd.DataFrame) -> list[str]:
     """Reporting periods with at least one days-enrolled value, in calendar order."""
     return [
@@ -162,11 +193,10 @@ def _aggregate_year(
 
 @dataclass(frozen=True)
 class _Edges:
-    """Tier lower edges (after the first band) and the chronic threshold as exact fractions."""
+    """Tier lower edges (after the first band) as exact fractions."""
 
     tier_edges: tuple[Fraction, ...]
     tier_numbers: tuple[int, ...]  # tier number of each band, in band order
-    chronic: Fraction
 
     @classmethod
     def from_config(cls, config: ProgramConfig) -> _Edges:
@@ -174,7 +204,6 @@ class _Edges:
         return cls(
             tier_edges=tuple(_exact(b.lower) for b in bands[1:]),
             tier_numbers=tuple(b.tier for b in bands),
-            chronic=_exact(config.chronic_threshold_pct),
         )
 
 
@@ -204,7 +233,7 @@ def _period_rows(
     band = np.zeros(len(days), dtype=np.int64)
     for edge in edges.tier_edges:
         band += _at_or_above(absent, days, edge)
-    chronic = _at_or_above(absent, days, edges.chronic).astype(np.int64)
+    chronic = config.metric.counted(absent, days).astype(np.int64)
     n_bands = len(edges.tier_numbers)
     cells = 2 * n_bands + 1  # (band, chronic) cells and a last one for students not counted
     cell = np.where(counted, band * 2 + chronic, cells - 1)

@@ -15,6 +15,7 @@ class ColumnType(StrEnum):
     TEXT = "text"
     INTEGER = "integer"  # whole number >= 0
     RATE = "rate"  # percent, 0 to 100
+    NUMBER = "number"  # a decimal number >= 0 (an academic index such as 742.5)
     FISCAL_YEAR = "fiscal_year"  # 2027 (FY2027 = July 2026 to June 2027)
     PERIOD = "period"  # 40, 80, 120 or EOY
     GROUP_TYPE = "group_type"  # subgroup or grade
@@ -42,6 +43,10 @@ class FileFormat:
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # columns that identify a row; duplicates are refused
     optional_columns: tuple[str, ...] = field(default=())  # may be absent from the header
+    # Period files share most columns with chronic_absence: they are recognized by their
+    # file name only, never by a header that merely resembles theirs.
+    by_header: bool = True
+    period_data: bool = False  # a reporting period's data (issue 12): loaded once per period
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -76,8 +81,16 @@ SCHOOLS = FileFormat(
         Column("school_name", C.TEXT),
         Column("grade_low", C.GRADE, description="lowest grade served"),
         Column("grade_high", C.GRADE, description="highest grade served"),
+        Column(
+            "academic_index",
+            C.NUMBER,
+            required=False,
+            description="academic performance index, for programs that select schools by it "
+            "(LAUSD: under 800); optional",
+        ),
     ),
     key=("school_code",),
+    optional_columns=("academic_index",),
 )
 
 ENROLLMENT = FileFormat(
@@ -148,9 +161,54 @@ STUDENTS = FileFormat(
     key=("fiscal_year", "student_id", "school_code"),
 )
 
-FORMATS: tuple[FileFormat, ...] = (LEAS, SCHOOLS, ENROLLMENT, CHRONIC_ABSENCE, STUDENTS)
+PERIOD_RATES = FileFormat(
+    kind="period_rates",
+    filename="period_rates.csv",
+    description="A reporting period's current chronic-absence rates (issue 12), by LEA, "
+    "school, subgroup and grade: PED's aggregated figures at the 40th, 80th or 120th day or "
+    "the end of the year. Loaded once per fiscal year and period, after the year's "
+    "enrollment; a correction replaces the whole period with `aip data load --replace`.",
+    # The first columns of chronic_absence: year, period, LEA, school, group, counts, rate.
+    columns=CHRONIC_ABSENCE.columns[:9],
+    key=("fiscal_year", "period", "lea_code", "school_code", "group_type", "group_code"),
+    optional_columns=("students", "chronically_absent"),
+    by_header=False,
+    period_data=True,
+)
+
+PERIOD_STUDENTS = FileFormat(
+    kind="period_students",
+    filename="period_students.csv",
+    description="A reporting period's student-level extract (issue 12): one row per student "
+    "per school with days enrolled and absent up to that day. Aggregated into the period's "
+    "rates for every school and LEA, subgroup and grade, like students.csv.",
+    columns=(
+        Column("fiscal_year", C.FISCAL_YEAR),
+        Column("period", C.PERIOD, description="40, 80, 120 or EOY"),
+        *(c for c in STUDENTS.columns[1:14]),
+        Column("days_enrolled", C.INTEGER, description="days enrolled up to the period's day"),
+        Column("days_absent", C.INTEGER, description="days absent up to the period's day"),
+    ),
+    key=("fiscal_year", "period", "student_id", "school_code"),
+    by_header=False,
+    period_data=True,
+)
+
+FORMATS: tuple[FileFormat, ...] = (
+    LEAS,
+    SCHOOLS,
+    ENROLLMENT,
+    CHRONIC_ABSENCE,
+    STUDENTS,
+    PERIOD_RATES,
+    PERIOD_STUDENTS,
+)
 # Loading order: codes must exist before rows that refer to them.
-LOAD_ORDER = tuple(f.kind for f in FORMATS)
+# The year's files, in loading order (`aip data sample` writes them all) ...
+LOAD_ORDER = tuple(f.kind for f in FORMATS if not f.period_data)
+# ... and a reporting period's, loaded after them (issue 12).
+PERIOD_KINDS = tuple(f.kind for f in FORMATS if f.period_data)
+ALL_KINDS = LOAD_ORDER + PERIOD_KINDS
 
 
 def format_for(kind: str) -> FileFormat:

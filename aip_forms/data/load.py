@@ -11,15 +11,22 @@ transaction writes:
   the files are kept. Loading the same files twice leaves the same database.
 - The student extract: aggregated (`aip_forms.data.aggregate`) into enrollment and chronic
   absence rows for every school and LEA, merged the same way. Files apply in the order of
-  `formats.LOAD_ORDER`, so within one load a row from the extract replaces the row with the same
+  `formats.ALL_KINDS`, so within one load a row from the extract replaces the row with the same
   key from an enrollment or chronic_absence file.
 - A `data_load` row: the files read and the rows written.
+- Period data (issue 12: period_rates, period_students): the period's rates, merged into
+  the same chronic-absence table under their period, and a `period_load` row per fiscal
+  year and period. Period data is refused (file, line, column) before its year's
+  enrollment is loaded, and for a period already loaded: a correction is an explicit
+  `replace=True` (`aip data load --replace`), which deletes the period's stored rates and
+  writes the files' in the same transaction.
 
 Codes are checked against the database and against the leas and schools files of the same load.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -30,7 +37,7 @@ from sqlalchemy import Connection, Engine, select
 
 from aip_forms.config import ProgramConfig
 from aip_forms.data import formats
-from aip_forms.data.problems import Problem, UnreadableFile, problem
+from aip_forms.data.load_problems import Problem, UnreadableFile, problem
 from aip_forms.data.readers import (
     KNOWN_NAMES,
     SUFFIXES,
@@ -39,9 +46,9 @@ from aip_forms.data.readers import (
     read_table,
 )
 from aip_forms.data.rules import RULES, Known, Parsed, canonical_group_codes, duplicate_keys
-from aip_forms.data.write import rows_to_write, write_rows
-from aip_forms.db.models import DataLoadRow, LeaRow, SchoolRow
-from aip_forms.db.session import upgrade
+from aip_forms.data.write import clear_periods, periods_in, rows_to_write, write_rows
+from aip_forms.db.models import DataLoadRow, EnrollmentRow, LeaRow, PeriodLoadRow, SchoolRow
+from aip_forms.db.session import ensure_schema
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,16 @@ class LoadReport:
     written: dict[str, int] = field(default_factory=dict)  # table -> rows inserted or replaced
     seconds: float = 0.0
     load_id: int | None = None
+    periods: list[tuple[int, str]] = field(default_factory=list)  # period data loaded
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def load_paths(engine: Engine, config: ProgramConfig, paths: Sequence[Path]) -> LoadReport:
+def load_paths(
+    engine: Engine, config: ProgramConfig, paths: Sequence[Path], *, replace: bool = False
+) -> LoadReport:
     """Validate every file, then write them in one transaction, or nothing if any problem."""
     started = time.perf_counter()
     report = LoadReport()
@@ -86,9 +96,10 @@ def load_paths(engine: Engine, config: ProgramConfig, paths: Sequence[Path]) -> 
         report.problems.extend(problems)
         parsed.append(Parsed(table, values))
         report.files.append(FileRead(name, table.kind, len(values)))
-    upgrade(engine)
+    ensure_schema(engine)
     with engine.connect() as conn:
         known = _known_codes(conn, parsed)
+        known.replace = replace
     for p in parsed:
         for rule in RULES.get(p.kind, ()):
             report.problems.extend(rule(p, known, config))
@@ -97,9 +108,14 @@ def load_paths(engine: Engine, config: ProgramConfig, paths: Sequence[Path]) -> 
         report.problems.sort(key=_reading_order([name for _, name in files], report.files))
     elif parsed:
         rows = rows_to_write(parsed, config)
+        periods = periods_in(parsed)
         with engine.begin() as conn:
+            if replace:
+                clear_periods(conn, periods)
             report.written = write_rows(conn, rows)
             report.load_id = _record(conn, paths, report)
+            _record_periods(conn, periods, report.load_id)
+            report.periods = sorted(periods)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -144,7 +160,7 @@ def _files(paths: Sequence[Path], report: LoadReport) -> list[tuple[Path, str]]:
             if candidate.resolve() not in seen:
                 seen.add(candidate.resolve())
                 files.append((candidate, name))
-    kinds = {kind: i for i, kind in enumerate(formats.LOAD_ORDER)}
+    kinds = {kind: i for i, kind in enumerate(formats.ALL_KINDS)}
 
     def load_position(item: tuple[Path, str]) -> int:
         # Explicit files of unknown kind (detected by header) go last.
@@ -161,7 +177,14 @@ def _known_codes(conn: Connection, parsed: list[Parsed]) -> Known:
             code: lea for code, lea in conn.execute(select(SchoolRow.code, SchoolRow.lea_code))
         },
     )
+    known.years = set(conn.scalars(select(EnrollmentRow.fiscal_year).distinct()))
+    known.periods = {
+        (row.fiscal_year, row.period): f"load {row.load_id}, {row.loaded_at:%Y-%m-%d %H:%M}"
+        for row in conn.execute(select(PeriodLoadRow.__table__))
+    }
     for p in parsed:
+        if p.kind in ("enrollment", "students"):
+            known.years.update(int(y) for y in p.values["fiscal_year"].dropna().unique())
         if p.kind == "leas":
             known.leas.update(c for c in p.values["lea_code"] if c)
         elif p.kind == "schools":
@@ -185,3 +208,32 @@ def _record(conn: Connection, paths: Sequence[Path], report: LoadReport) -> int:
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+def _record_periods(conn: Connection, periods: dict[tuple[int, str], int], load_id: int) -> None:
+    now = dt.datetime.now(dt.UTC)
+    for (year, period), rows in periods.items():
+        existing = conn.execute(
+            select(PeriodLoadRow.replacements).where(
+                PeriodLoadRow.fiscal_year == year, PeriodLoadRow.period == period
+            )
+        ).first()
+        table = PeriodLoadRow.__table__
+        if existing is None:
+            conn.execute(
+                table.insert().values(  # type: ignore[attr-defined]
+                    fiscal_year=year,
+                    period=period,
+                    load_id=load_id,
+                    rows=rows,
+                    first_loaded_at=now,
+                    loaded_at=now,
+                    replacements=0,
+                )
+            )
+        else:
+            conn.execute(
+                table.update()  # type: ignore[attr-defined]
+                .where(table.c.fiscal_year == year, table.c.period == period)
+                .values(load_id=load_id, rows=rows, loaded_at=now, replacements=existing[0] + 1)
+            )

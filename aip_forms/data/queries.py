@@ -33,14 +33,17 @@ from sqlalchemy import Engine, select
 from aip_forms.config import ProgramConfig
 from aip_forms.db.models import AbsenceRow, EnrollmentRow, LeaRow, SchoolRow
 from aip_forms.domain import GroupType, Lea, LeaType, PlanKind, School
-from aip_forms.plan_data import DataRow, PeriodRate, PlanData
+from aip_forms.errors import InvalidInput, NotFound
+from aip_forms.issued_data import DataRow, PeriodRate, PlanData
+from aip_forms.programs.rules import SelectionKind
+from aip_forms.programs.staffing import school_staffing
 
 EOY = "EOY"
 SUBGROUP, GRADE = GroupType.SUBGROUP.value, GroupType.GRADE.value
 PARTITIONS = ("sex", "race_ethnicity")  # subgroup categories whose groups add up to the total
 
 
-class UnknownEntity(LookupError):
+class UnknownEntity(NotFound, LookupError):
     """No such LEA or school (or the school belongs to another LEA)."""
 
 
@@ -144,21 +147,54 @@ def _read(
     return facts
 
 
-def _targets(facts: Mapping[str, LeaFacts]) -> list[tuple[str, str | None]]:
+def selected_schools(
+    engine: Engine, config: ProgramConfig, fiscal_year: int
+) -> frozenset[str] | None:
+    """The schools that file a plan under a program that selects them (LAUSD: the lowest
+    shares with an academic index under the cut-off, `aip data select`), ranked over every
+    school; None under a program where every enrolled school files one (New Mexico). No
+    figures to select by (the previous year is not loaded): no school plans."""
+    if config.selection.kind is not SelectionKind.LOWEST_RATES:
+        return None
+    from sqlalchemy.orm import Session
+
+    # The selection use case owns the rule over the loaded data; imported here, where it
+    # is needed, because it reads through the same tables as this module.
+    from aip_forms.services.selection import selection
+
+    with Session(engine) as session:
+        try:
+            chosen = selection(session, config, fiscal_year)
+        except InvalidInput:
+            return frozenset()
+    return frozenset(s.school_code for s in chosen.schools)
+
+
+def _targets(
+    facts: Mapping[str, LeaFacts], selected: frozenset[str] | None = None
+) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = []
     for code in sorted(facts):
         lea = facts[code]
         enrolled = {school for school, _, _ in lea.enrollment}
-        schools = [s.code for s in lea.schools if s.code in enrolled]
+        schools = [
+            s.code
+            for s in lea.schools
+            if s.code in enrolled and (selected is None or s.code in selected)
+        ]
         if enrolled:
             out.append((code, None))
             out += [(code, s) for s in schools]
     return out
 
 
-def plan_targets(engine: Engine, fiscal_year: int) -> list[tuple[str, str | None]]:
+def plan_targets(
+    engine: Engine, fiscal_year: int, config: ProgramConfig | None = None
+) -> list[tuple[str, str | None]]:
     """Every plan of the year: (lea_code, None) for a district plan, then (lea_code,
-    school_code) for each of its schools; LEAs and schools with enrollment that year."""
+    school_code) for each of its schools; LEAs and schools with enrollment that year (and,
+    under a program that selects schools, `config`'s selected ones only)."""
+    selected = selected_schools(engine, config, fiscal_year) if config else None
     with engine.connect() as conn:
         rows = conn.execute(
             select(EnrollmentRow.lea_code, EnrollmentRow.school_code)
@@ -172,7 +208,11 @@ def plan_targets(engine: Engine, fiscal_year: int) -> list[tuple[str, str | None
         for lea in sorted(enrolled):
             out.append((lea, None))
             schools = conn.scalars(select(SchoolRow.code).where(SchoolRow.lea_code == lea))
-            out += [(lea, s) for s in sorted(schools) if s in enrolled[lea]]
+            out += [
+                (lea, s)
+                for s in sorted(schools)
+                if s in enrolled[lea] and (selected is None or s in selected)
+            ]
     return out
 
 
@@ -196,7 +236,13 @@ def plan_data(
             if owner is None:
                 raise UnknownEntity(f"Unknown school code {school_code!r}.")
             raise UnknownEntity(f"School {school_code} belongs to LEA {owner}, not {lea_code}.")
-    return assemble(facts, config, fiscal_year, school)
+    selected = selected_schools(engine, config, fiscal_year)
+    if school is not None and selected is not None and school.code not in selected:
+        raise UnknownEntity(
+            f"School {school.code} was not selected for the program in FY{fiscal_year}, so "
+            "it files no plan (`aip data select` lists the selected schools)."
+        )
+    return assemble(facts, config, fiscal_year, school, selected)
 
 
 def lea_plan_data(
@@ -208,16 +254,22 @@ def lea_plan_data(
     if facts is None:
         raise UnknownEntity(f"Unknown LEA code {lea_code!r}.")
     enrolled = {school for school, _, _ in facts.enrollment}
-    schools = [s for s in facts.schools if s.code in enrolled]
-    return [assemble(facts, config, fiscal_year, s) for s in (None, *schools)]
+    selected = selected_schools(engine, config, fiscal_year)
+    schools = [
+        s for s in facts.schools if s.code in enrolled and (selected is None or s.code in selected)
+    ]
+    return [assemble(facts, config, fiscal_year, s, selected) for s in (None, *schools)]
 
 
 def all_plan_data(engine: Engine, config: ProgramConfig, fiscal_year: int) -> Iterator[PlanData]:
     """Every plan of the year (in `plan_targets` order), reading each table once."""
     facts = _read(engine, config, fiscal_year)
+    selected = selected_schools(engine, config, fiscal_year)
     schools = {s.code: s for lea in facts.values() for s in lea.schools}
-    for lea_code, school_code in _targets(facts):
-        yield assemble(facts[lea_code], config, fiscal_year, schools.get(school_code or ""))
+    for lea_code, school_code in _targets(facts, selected):
+        yield assemble(
+            facts[lea_code], config, fiscal_year, schools.get(school_code or ""), selected
+        )
 
 
 # ---- assembling one plan ----------------------------------------------------------------
@@ -251,9 +303,14 @@ def _suppress_complement(rows: list[DataRow], members: Sequence[int]) -> None:
 
 
 def assemble(
-    facts: LeaFacts, config: ProgramConfig, fiscal_year: int, school: School | None
+    facts: LeaFacts,
+    config: ProgramConfig,
+    fiscal_year: int,
+    school: School | None,
+    selected: frozenset[str] | None = None,
 ) -> PlanData:
-    """One plan's PlanData from its LEA's facts (`school` None: the district plan)."""
+    """One plan's PlanData from its LEA's facts (`school` None: the district plan, whose
+    school rows are the `selected` schools under a program that selects them)."""
     n_min = config.min_group_size
     years = tuple(range(fiscal_year - config.history_years, fiscal_year))
     entity = school.code if school else ""
@@ -284,7 +341,13 @@ def assemble(
     grade_levels = [g for g in config.grades if g.code in served] or list(config.grades)
     grades = [row(entity, GRADE, g.code, g.label) for g in grade_levels]
     schools = (
-        [] if school else [row(s.code, SUBGROUP, "all", s.name, s.code) for s in facts.schools]
+        []
+        if school
+        else [
+            row(s.code, SUBGROUP, "all", s.name, s.code)
+            for s in facts.schools
+            if selected is None or s.code in selected
+        ]
     )
     if total_shown:
         for category in PARTITIONS:
@@ -318,6 +381,9 @@ def assemble(
         periods=periods,
         deadline=config.deadline(fiscal_year, kind),
         min_group_size=n_min,
+        staffing=school_staffing(config.staffing, config.targeted_grades, grades)
+        if school
+        else None,
     )
 
 

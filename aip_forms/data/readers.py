@@ -30,7 +30,7 @@ import pandas as pd
 from aip_forms import catalog
 from aip_forms.config import ProgramConfig
 from aip_forms.data.formats import FORMATS, ColumnType, FileFormat, format_for
-from aip_forms.data.problems import Problem, UnreadableFile, problem
+from aip_forms.data.load_problems import Problem, UnreadableFile, problem
 from aip_forms.domain import FiscalYear
 
 SUFFIXES = (".csv", ".xlsx")
@@ -80,7 +80,7 @@ def kind_of(path: Path, header: Iterable[str]) -> str | None:
         return stem
     names = {h.strip().lower() for h in header}
     best, best_score = None, 0.0
-    for fmt in FORMATS:
+    for fmt in (f for f in FORMATS if f.by_header):
         score = len(names & set(fmt.column_names)) / len(fmt.column_names)
         if score > best_score:
             best, best_score = fmt.kind, score
@@ -354,6 +354,14 @@ def value_parsers(config: ProgramConfig) -> dict[ColumnType, Parser]:
             raise BadValue("rate_range")
         return value
 
+    def number(text: str) -> float:
+        if not NUMBER_RE.fullmatch(text):
+            raise BadValue("not_number")
+        value = float(text)
+        if value < 0:
+            raise BadValue("negative_number")
+        return value
+
     def fiscal_year(text: str) -> int:
         try:
             return FiscalYear.parse(text).year
@@ -396,6 +404,7 @@ def value_parsers(config: ProgramConfig) -> dict[ColumnType, Parser]:
         ColumnType.TEXT: text_value,
         ColumnType.INTEGER: integer,
         ColumnType.RATE: rate,
+        ColumnType.NUMBER: number,
         ColumnType.FISCAL_YEAR: fiscal_year,
         ColumnType.PERIOD: choice("period", periods),
         ColumnType.GROUP_TYPE: lower_choice("group_type", ("subgroup", "grade")),
@@ -412,6 +421,7 @@ DTYPES = {
     ColumnType.INTEGER: "Int64",
     ColumnType.FISCAL_YEAR: "Int64",
     ColumnType.RATE: "Float64",
+    ColumnType.NUMBER: "Float64",
     ColumnType.FLAG: "boolean",
 }
 

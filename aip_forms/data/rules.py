@@ -8,7 +8,7 @@ written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,7 @@ import pandas as pd
 
 from aip_forms.config import ProgramConfig
 from aip_forms.data import formats
-from aip_forms.data.problems import Problem, problem
+from aip_forms.data.load_problems import Problem, problem
 from aip_forms.data.readers import Table as FileTable
 
 
@@ -41,6 +41,9 @@ class Parsed:
     def text(self, column: str, row: int) -> str:
         return str(self.table.frame[column].iloc[row])
 
+    def text_at(self, line: int, column: str) -> str:
+        return str(self.table.frame[column].loc[line])
+
 
 @dataclass
 class Known:
@@ -48,6 +51,12 @@ class Known:
 
     leas: set[str]
     schools: dict[str, str]  # school code -> LEA code
+    # Period data (issue 12): fiscal years whose enrollment is loaded (in the database or
+    # this load), periods already loaded ((fiscal year, period) -> when), and whether this
+    # load replaces them explicitly.
+    years: set[int] = field(default_factory=set)
+    periods: dict[tuple[int, str], str] = field(default_factory=dict)
+    replace: bool = False
 
 
 # --- Row rules: each yields the problems of one kind of mistake ----------------------------
@@ -206,17 +215,84 @@ def _blank_because_bad(p: Parsed, column: str, row: int) -> bool:
     return p.text(column, row) != ""
 
 
+# ---- period data (issue 12) ---------------------------------------------------------------
+
+
+def _first_lines(p: Parsed, columns: list[str]) -> dict[tuple[object, ...], tuple[int, int]]:
+    """Each distinct value of `columns`: (first line, rows) in the file."""
+    keys = p.values[columns].astype(object)
+    complete = keys.notna().all(axis=1) & (keys != "").all(axis=1)
+    keys = keys[complete]
+    out: dict[tuple[object, ...], tuple[int, int]] = {}
+    if keys.empty:
+        return out
+    lines = pd.Series(keys.index, index=keys.index)
+    grouped = lines.groupby([keys[c] for c in columns], sort=True)
+    for key, first, count in zip(
+        grouped.min().index, grouped.min().to_numpy(), grouped.size().to_numpy(), strict=True
+    ):
+        out[key if isinstance(key, tuple) else (key,)] = (int(first), int(count))
+    return out
+
+
+def year_loaded_first(p: Parsed, known: Known, config: ProgramConfig) -> Iterator[Problem]:
+    """Period data needs its plan year's data (enrollment) loaded first: once per year."""
+    for (year,), (line, rows) in _first_lines(p, ["fiscal_year"]).items():
+        if int(year) not in known.years:  # type: ignore[call-overload]
+            yield problem(
+                "period_before_year", p.name, line, "fiscal_year", p.text_at(line, "fiscal_year"),
+                rows=rows,
+            )  # fmt: skip
+
+
+def period_not_loaded(p: Parsed, known: Known, config: ProgramConfig) -> Iterator[Problem]:
+    """A period is loaded once; a correction replaces it explicitly (`--replace`)."""
+    if known.replace:
+        return
+    for (year, period), (line, _rows) in _first_lines(p, ["fiscal_year", "period"]).items():
+        when = known.periods.get((int(year), str(period)))  # type: ignore[call-overload]
+        if when is not None:
+            yield problem(
+                "period_loaded", p.name, line, "period", str(period), year=year, when=when
+            )
+
+
+def period_days(p: Parsed, known: Known, config: ProgramConfig) -> Iterator[Problem]:
+    """Days absent cannot exceed days enrolled."""
+    enrolled, absent = p.values["days_enrolled"], p.values["days_absent"]
+    over = (absent > enrolled).to_numpy(dtype=bool, na_value=False)
+    for row in _rows(over):
+        yield problem(
+            "absent_over_enrolled",
+            p.name,
+            p.line(row),
+            "days_absent",
+            p.text("days_absent", row),
+            enrolled=int(enrolled.iloc[row]),
+            enrolled_column="days_enrolled",
+        )
+
+
 RULES: dict[str, tuple[Rule, ...]] = {
     "schools": (lea_known, grade_order),
     "enrollment": (lea_known, school_known, group_code_known),
     "chronic_absence": (lea_known, school_known, group_code_known, counts_consistent),
     "students": (lea_known, school_known, days_absent_within_enrolled),
+    "period_rates": (
+        year_loaded_first,
+        period_not_loaded,
+        lea_known,
+        school_known,
+        group_code_known,
+        counts_consistent,
+    ),
+    "period_students": (year_loaded_first, period_not_loaded, lea_known, school_known, period_days),
 }
 
 
 def duplicate_keys(parsed: list[Parsed], config: ProgramConfig) -> Iterator[Problem]:
     """A key given twice, in one file or in two files of the same kind: both lines named."""
-    for kind in formats.LOAD_ORDER:
+    for kind in formats.ALL_KINDS:
         fmt = formats.format_for(kind)
         same_kind = [p for p in parsed if p.kind == kind]
         parts = []

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from aip_forms.config import ProgramConfig
-from aip_forms.data import formats, nm_leas
+from aip_forms.data import formats, lausd_sample, nm_leas
 from aip_forms.data.aggregate import aggregate_students
 from aip_forms.data.nm_leas import GRADE_CODES, PROFILES, LeaInput, SchoolInput
 
@@ -70,8 +70,7 @@ def write_sample(
     config = config or ProgramConfig()
     out_dir.mkdir(parents=True, exist_ok=True)
     directory_seed, school_seed, *year_seeds = np.random.SeedSequence(seed).spawn(2 + len(_YEARS))
-    leas = nm_leas.all_leas()
-    schools = nm_leas.plan_schools(leas, np.random.default_rng(directory_seed), TARGET_STUDENTS)
+    leas, schools = _directory(config, np.random.default_rng(directory_seed))
     traits = _school_traits(leas, schools, np.random.default_rng(school_seed))
 
     absence_parts = []
@@ -91,20 +90,24 @@ def write_sample(
         if offset == 0:
             enrollment = aggregates.enrollment
 
+    school_table = _schools_frame(schools)
+    if _lausd(config):
+        index_rng = np.random.default_rng(np.random.SeedSequence([seed, 96]))
+        school_table["academic_index"] = lausd_sample.academic_index(traits.absence, index_rng)
     tables = {
         formats.LEAS.filename: _leas_frame(leas),
-        formats.SCHOOLS.filename: _schools_frame(schools),
+        formats.SCHOOLS.filename: school_table,
         formats.ENROLLMENT.filename: enrollment,
         formats.CHRONIC_ABSENCE.filename: pd.concat(absence_parts, ignore_index=True),
     }
     if students:
         tables[formats.STUDENTS.filename] = students_csv_frame(extract)
-    paths = {}
-    for name, table in tables.items():
-        paths[name] = out_dir / name
-        table.to_csv(paths[name], index=False, lineterminator="\n")
-    paths[README_NAME] = out_dir / README_NAME
-    paths[README_NAME].write_text(_readme(fiscal_year, seed, scale), encoding="utf-8")
+    readme = (
+        _lausd_readme(fiscal_year, seed, scale)
+        if _lausd(config)
+        else _readme(fiscal_year, seed, scale)
+    )
+    paths = _write_tables(out_dir, tables, README_NAME, readme)
     return SampleSummary(
         leas=len(leas),
         schools=len(schools),
@@ -112,6 +115,118 @@ def write_sample(
         rows={name: len(table) for name, table in tables.items()},
         paths=paths,
     )
+
+
+PERIOD_README_NAME = "SYNTHETIC_PERIOD_DATA_README.txt"
+
+
+def write_period_sample(
+    out_dir: Path,
+    period: str,
+    *,
+    students: bool = False,
+    fiscal_year: int = 2027,
+    seed: int = 2027,
+    config: ProgramConfig | None = None,
+    scale: float = 1.0,
+) -> SampleSummary:
+    """Write a reporting period's synthetic data for `fiscal_year` into out_dir:
+    period_rates.csv (and with students=True period_students.csv), with the same LEAs and
+    schools as `write_sample` of the same seed, and a README saying it is synthetic."""
+    config = config or ProgramConfig()
+    if period not in formats.PERIOD_CODES:
+        raise ValueError(f"unknown reporting period {period!r} (expected 40, 80, 120 or EOY)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    directory_seed, school_seed, *_year_seeds = np.random.SeedSequence(seed).spawn(2 + len(_YEARS))
+    leas, schools = _directory(config, np.random.default_rng(directory_seed))
+    traits = _school_traits(leas, schools, np.random.default_rng(school_seed))
+    periods = formats.PERIOD_CODES[: formats.PERIOD_CODES.index(period) + 1]
+    # A seed of its own: the current year simulated through this period.
+    rng = np.random.default_rng(np.random.SeedSequence([seed, len(periods)]))
+    frame = _simulate_year(traits, fiscal_year, 0, rng, scale=scale, periods=periods)
+    absence = aggregate_students(frame, config).absence
+    rates = absence[absence["period"] == period]
+    tables = {
+        formats.PERIOD_RATES.filename: rates[list(formats.PERIOD_RATES.column_names)],
+    }
+    if students:
+        tables[formats.PERIOD_STUDENTS.filename] = period_students_frame(frame, period)
+    readme = _period_readme(fiscal_year, period, seed, scale, "LAUSD" if _lausd(config) else "PED")
+    paths = _write_tables(out_dir, tables, PERIOD_README_NAME, readme)
+    return SampleSummary(
+        leas=len(leas),
+        schools=len(schools),
+        students=int(frame["student_id"].nunique()),
+        rows={name: len(table) for name, table in tables.items()},
+        paths=paths,
+    )
+
+
+def _lausd(config: ProgramConfig) -> bool:
+    return config.profile == "lausd"
+
+
+def _directory(
+    config: ProgramConfig, rng: np.random.Generator
+) -> tuple[tuple[LeaInput, ...], tuple[SchoolInput, ...]]:
+    """The LEAs and schools of the profile's sample: every New Mexico LEA, or one large
+    urban district for the lausd profile."""
+    if _lausd(config):
+        return lausd_sample.leas(), lausd_sample.schools(rng)
+    leas = nm_leas.all_leas()
+    return leas, nm_leas.plan_schools(leas, rng, TARGET_STUDENTS)
+
+
+def _lausd_readme(fiscal_year: int, seed: int, scale: float) -> str:
+    return lausd_sample.README.format(
+        students=round(lausd_sample.TARGET_STUDENTS * scale),
+        seed=seed,
+        size="full size" if scale == 1.0 else f"scale {scale:g} of full size",
+        fiscal_year=fiscal_year,
+        first=fiscal_year - 3,
+        last=fiscal_year - 1,
+    )
+
+
+def _write_tables(
+    out_dir: Path, tables: dict[str, pd.DataFrame], readme_name: str, readme: str
+) -> dict[str, Path]:
+    paths = {}
+    for name, table in tables.items():
+        paths[name] = out_dir / name
+        table.to_csv(paths[name], index=False, lineterminator="\n")
+    paths[readme_name] = out_dir / readme_name
+    paths[readme_name].write_text(readme, encoding="utf-8")
+    return paths
+
+
+def period_students_frame(frame: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The extract of one period as written to period_students.csv (students enrolled by
+    the period's day only)."""
+    enrolled = frame[f"days_enrolled_{period.lower()}"]
+    out = students_csv_frame(frame[enrolled.notna()])
+    out = out.assign(
+        period=period,
+        days_enrolled=out[f"days_enrolled_{period.lower()}"],
+        days_absent=out[f"days_absent_{period.lower()}"],
+    )
+    return out[list(formats.PERIOD_STUDENTS.column_names)]
+
+
+def _period_readme(
+    fiscal_year: int, period: str, seed: int, scale: float, owner: str = "PED"
+) -> str:
+    size = "full size" if scale == 1.0 else f"scale {scale:g} of full size"
+    return f"""SYNTHETIC DATA - NOT {owner} DATA
+
+Every number in these files is synthetic: the {period} reporting period of fiscal year
+{fiscal_year}, generated by aip-forms (aip_forms.data.sample.write_period_sample, seed {seed},
+{size}) for demonstrations and tests. They describe no real school or student. LEA and
+school codes are those of the synthetic sample of the same seed (aip data sample).
+
+Load them after the year's sample: aip data load <sample folder>, then aip data load <this
+folder>. A period is loaded once; aip data load --replace replaces it.
+"""
 
 
 # ---- schools ------------------------------------------------------------------------------
@@ -396,7 +511,7 @@ def _schools_frame(schools: tuple[SchoolInput, ...]) -> pd.DataFrame:
             "grade_low": [s.grade_low for s in schools],
             "grade_high": [s.grade_high for s in schools],
         }
-    )[list(formats.SCHOOLS.column_names)]
+    )[[c for c in formats.SCHOOLS.column_names if c not in formats.SCHOOLS.optional_columns]]
 
 
 def students_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:

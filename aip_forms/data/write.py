@@ -4,6 +4,7 @@ one INSERT ... SELECT ... ON CONFLICT)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -11,7 +12,7 @@ from sqlalchemy import Connection, Table
 
 from aip_forms.config import ProgramConfig
 from aip_forms.data import formats
-from aip_forms.data.aggregate import aggregate_students
+from aip_forms.data.aggregate import aggregate_period, aggregate_students
 from aip_forms.data.rules import Parsed
 from aip_forms.db.models import AbsenceRow, EnrollmentRow, LeaRow, SchoolRow
 
@@ -32,12 +33,13 @@ SCHOOL_COLUMNS = {
     "name": "school_name",
     "grade_low": "grade_low",
     "grade_high": "grade_high",
+    "academic_index": "academic_index",
 }
 
 
 def rows_to_write(parsed: list[Parsed], config: ProgramConfig) -> dict[str, pd.DataFrame]:
     """Frames named and typed as the database tables, later files winning on a repeated key."""
-    by_kind: dict[str, list[pd.DataFrame]] = {kind: [] for kind in formats.LOAD_ORDER}
+    by_kind: dict[str, list[pd.DataFrame]] = {kind: [] for kind in formats.ALL_KINDS}
     for p in parsed:
         values = p.values.reset_index(drop=True)
         by_kind[p.kind].append(values)
@@ -47,19 +49,22 @@ def rows_to_write(parsed: list[Parsed], config: ProgramConfig) -> dict[str, pd.D
             f.rename(columns={v: k for k, v in SCHOOL_COLUMNS.items()}) for f in by_kind["schools"]
         ],
         "enrollment": by_kind["enrollment"],
-        "absence": by_kind["chronic_absence"],
+        "absence": by_kind["chronic_absence"] + by_kind["period_rates"],
     }
     if by_kind["students"]:
         students = pd.concat(by_kind["students"], ignore_index=True)
         aggregates = aggregate_students(_student_frame(students), config)
         frames["enrollment"].append(aggregates.enrollment)
         frames["absence"].append(aggregates.absence)
+    if by_kind["period_students"]:
+        extract = _student_frame(pd.concat(by_kind["period_students"], ignore_index=True))
+        frames["absence"].append(aggregate_period(extract, config))
     result = {}
     for name, parts in frames.items():
         table = TABLES[name]
         columns = [c.name for c in table.columns]
         key = [c.name for c in table.primary_key.columns]
-        parts = [f[columns] for f in parts if len(f)]
+        parts = [f.reindex(columns=columns) for f in parts if len(f)]  # period rates: no tiers
         if parts:
             merged = pd.concat(parts, ignore_index=True)
             if name in ("enrollment", "absence"):
@@ -76,6 +81,31 @@ def _student_frame(students: pd.DataFrame) -> pd.DataFrame:
         if column.type is formats.ColumnType.FLAG:
             frame[column.name] = frame[column.name].astype(bool)
     return frame
+
+
+def periods_in(parsed: list[Parsed]) -> dict[tuple[int, str], int]:
+    """The reporting periods the period files of a load carry: (fiscal year, period) -> rows."""
+    found: dict[tuple[int, str], int] = {}
+    for p in parsed:
+        if formats.format_for(p.kind).period_data:
+            counts = p.values.groupby(["fiscal_year", "period"]).size()
+            for key, n in counts.items():
+                pair: tuple[Any, Any] = key  # type: ignore[assignment]
+                at = (int(pair[0]), str(pair[1]))
+                found[at] = found.get(at, 0) + int(n)
+    return found
+
+
+def clear_periods(conn: Connection, periods: Iterable[tuple[int, str]]) -> int:
+    """Delete the stored rates of periods an explicit replacement loads again."""
+    table = TABLES["absence"]
+    deleted = 0
+    for year, period in periods:
+        result = conn.execute(
+            table.delete().where(table.c.fiscal_year == year, table.c.period == period)
+        )
+        deleted += result.rowcount or 0
+    return deleted
 
 
 def write_rows(conn: Connection, rows: dict[str, pd.DataFrame]) -> dict[str, int]:

@@ -11,6 +11,6 @@
 - `uow`: the unit of work over SQLAlchemy sessions; `repository`: the queries they share.
 
 Collaborators: a unit-of-work factory (`uow.UowFactory`), an `ObjectStore`, a validator
-(`submissions.Validator`) and a clock (`uow.Clock`). Expected failures are `ServiceError`s
-(`errors`) or, for `submit`, a `SubmitResult` that says what happened.
+(`submissions.Validator`) and a clock (`uow.Clock`). Expected failures are
+`aip_forms.errors.AipError`s or, for `submit`, a `SubmitResult` that says what happened.
 """

@@ -53,12 +53,24 @@ class Grant:
 
 @dataclass(frozen=True)
 class PlanRef:
-    """Which plan: fiscal year x LEA or school x kind."""
+    """Which plan: fiscal year x LEA or school x kind; with a `period`, that plan's progress
+    update for the period (issue 12), which the same roles read, submit and review."""
 
     kind: PlanKind
     fiscal_year: int
     lea_code: str
     school_code: str | None = None
+    period: str | None = None
+
+    @property
+    def storage_kind(self) -> str:
+        """What the stored objects are: "district"/"school", or "progress-80"."""
+        return f"progress-{self.period.lower()}" if self.period else self.kind.value
+
+    @property
+    def plan(self) -> PlanRef:
+        """The plan itself (a progress update's plan)."""
+        return PlanRef(self.kind, self.fiscal_year, self.lea_code, self.school_code)
 
     def __str__(self) -> str:
         who = (
@@ -66,7 +78,14 @@ class PlanRef:
             if self.school_code
             else (f"LEA {self.lea_code}")
         )
-        return f"the FY{self.fiscal_year} {self.kind} plan of {who}"
+        update = f"{period_name(self.period)} of " if self.period else ""
+        return f"the {update}FY{self.fiscal_year} {self.kind} plan of {who}"
+
+
+def period_name(period: str) -> str:
+    """ "80-day progress update", "end-of-year progress update" (period codes 40, 80, 120,
+    EOY)."""
+    return f"{period}-day progress update" if period.isdigit() else "end-of-year progress update"
 
 
 def allows(grant: Grant, action: Action, plan: PlanRef) -> bool:

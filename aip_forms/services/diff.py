@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from aip_forms.config import ProgramConfig
 from aip_forms.domain import PlanKind
+from aip_forms.errors import InvalidInput
 from aip_forms.services.access import Action
-from aip_forms.services.errors import InvalidInput
 from aip_forms.services.repository import (
     SubmissionView,
     authorize,
@@ -25,7 +26,7 @@ from aip_forms.services.repository import (
     submission_view,
 )
 from aip_forms.services.uow import UowFactory
-from aip_forms.spec import FieldSpec, FormSpec, RowSource, SectionSpec, TableSpec, spec_for
+from aip_forms.spec import FieldSpec, FormSpec, RowSource, SectionSpec, TableSpec
 
 Change = Literal["added", "removed", "changed"]
 
@@ -82,9 +83,8 @@ def _row_id(table: TableSpec, row: Mapping[str, Any]) -> str:
     return f"row {int(row['row']) - table.first_row + 1}"
 
 
-def flatten(plan: Mapping[str, Any]) -> dict[str, Entry]:
-    """Every value of a plan JSON (`Plan.to_json_dict()`), by path, in spec order."""
-    spec = spec_for(PlanKind(plan["kind"]))
+def flatten(plan: Mapping[str, Any], spec: FormSpec) -> dict[str, Entry]:
+    """Every value of a plan JSON (`Plan.to_json_dict()`), by path, in its spec's order."""
     sections: Mapping[str, Any] = plan.get("sections") or {}
     out: dict[str, Entry] = {}
     for section in spec.sections:
@@ -106,10 +106,17 @@ def flatten(plan: Mapping[str, Any]) -> dict[str, Entry]:
     return out
 
 
-def diff_plans(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
+def diff_plans(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    config: ProgramConfig,
+    period: str | None = None,
+) -> list[FieldChange]:
+    """The changed answers; `period` names a progress update's period (its own spec)."""
     if before.get("kind") != after.get("kind"):
         raise InvalidInput("a district plan and a school plan cannot be compared")
-    a, b = flatten(before), flatten(after)
+    spec = config.form_spec(PlanKind(before["kind"]), period)
+    a, b = flatten(before, spec), flatten(after, spec)
     changes = []
     for path in [*a, *(p for p in b if p not in a)]:
         old = a[path].value if path in a else None
@@ -123,7 +130,12 @@ def diff_plans(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
 
 
 def diff_submissions(
-    first_id: int, second_id: int, *, uow: UowFactory, user_email: str | None = None
+    first_id: int,
+    second_id: int,
+    *,
+    uow: UowFactory,
+    config: ProgramConfig,
+    user_email: str | None = None,
 ) -> PlanDiff:
     """What changed from one version of a plan to another (in the order given)."""
     with uow() as u:
@@ -138,7 +150,8 @@ def diff_submissions(
     if not all(isinstance(p, dict) for p in plans):
         raise InvalidInput("a version has no plan stored with its report")
     assert isinstance(plans[0], dict) and isinstance(plans[1], dict)
-    return PlanDiff(views[0], views[1], diff_plans(plans[0], plans[1]))
+    period = views[0].plan.ref.period
+    return PlanDiff(views[0], views[1], diff_plans(plans[0], plans[1], config, period))
 
 
 # ---- cells -----------------------------------------------------------------------------

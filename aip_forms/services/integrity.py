@@ -2,7 +2,9 @@
 
 An orphan is a submission-shaped object (`fyYYYY/lea-X/.../vNNNN.xlsx`) that no submission
 records: what a submit leaves behind when its database write fails and the clean-up cannot
-run. Other objects in the store (rendered documents) are counted, not judged.
+run. Other objects in the store are counted, not judged: the results of background jobs
+(`jobs/<job id>/<file>`, `aip_forms.jobs`), which `job_results` also counts, and any other
+rendered document.
 
 Clearing an orphan takes the plan's lock first and re-checks that no record names the key,
 so it never races a submit that has written its object and not yet committed its record.
@@ -18,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from aip_forms.db.models import PlanRecordRow, SubmissionRow
+from aip_forms.errors import Unavailable
 from aip_forms.services import audit
-from aip_forms.services.errors import Unavailable
 from aip_forms.services.repository import lock_plan, submission_by_key
 from aip_forms.services.uow import Clock, UowFactory, utc_now
 from aip_forms.storage import (
@@ -34,6 +36,8 @@ from aip_forms.storage.base import sha256_hex
 SUBMISSION_KEY = re.compile(
     r"^fy\d{4}/lea-[A-Za-z0-9_-]+/(school-[A-Za-z0-9_-]+|district)/(district|school)/v\d{4}\.xlsx$"
 )
+
+JOB_RESULT_KEY = re.compile(r"^jobs/[0-9a-f]{32}/[^/]+$")
 
 ProblemKind = Literal["missing", "corrupt", "orphan"]
 
@@ -54,7 +58,8 @@ class ObjectProblem:
 class VerifyReport:
     records: int = 0
     ok: int = 0
-    other_objects: int = 0
+    other_objects: int = 0  # not submissions: counted, not checked
+    job_results: int = 0  # of those, background jobs' results
     problems: list[ObjectProblem] = field(default_factory=list)
 
     @property
@@ -98,6 +103,7 @@ def verify(*, uow: UowFactory, store: ObjectStore) -> VerifyReport:
                 report.problems.append(ObjectProblem(key, "orphan", "no submission records it"))
             else:
                 report.other_objects += 1
+                report.job_results += bool(JOB_RESULT_KEY.match(key))
     except StorageUnavailable as e:
         raise Unavailable(str(e)) from None
     return report
@@ -158,15 +164,7 @@ def discard_orphan(
             except ObjectNotFound:
                 return True
             deleted = True
-            audit.record(
-                s,
-                at=clock(),
-                actor_id=actor_id,
-                action="storage.orphan_deleted",
-                entity="object",
-                entity_id=key[-40:],
-                before={"key": key},
-            )
+            audit.Trail(s, actor_id, clock()).orphan_deleted(key)
             u.commit()
             return True
     except (SQLAlchemyError, StorageError):

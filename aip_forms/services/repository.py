@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aip_forms.db.models import PlanRecordRow, RoleGrantRow, SubmissionRow, UserRow
 from aip_forms.domain import PlanKind
+from aip_forms.errors import Forbidden, NotFound
 from aip_forms.services import audit
 from aip_forms.services.access import Action, Grant, PlanRef, Role, refusal
-from aip_forms.services.errors import Forbidden, NotFound
 from aip_forms.services.uow import Clock, UowFactory, aware
 from aip_forms.services.workflow import PlanStatus
 from aip_forms.storage import object_key
@@ -71,7 +71,7 @@ def grants_of(session: Session, user_id: int) -> list[Grant]:
 
 
 def plan_ref(row: PlanRecordRow) -> PlanRef:
-    return PlanRef(PlanKind(row.kind), row.fiscal_year, row.lea_code, row.school_code)
+    return PlanRef(PlanKind(row.kind), row.fiscal_year, row.lea_code, row.school_code, row.period)
 
 
 def plan_view(row: PlanRecordRow) -> PlanView:
@@ -80,7 +80,7 @@ def plan_view(row: PlanRecordRow) -> PlanView:
 
 def storage_prefix(ref: PlanRef) -> str:
     """The plan's folder in object storage: every version's key starts with it."""
-    key = object_key(ref.fiscal_year, ref.lea_code, ref.school_code, ref.kind.value, 1)
+    key = object_key(ref.fiscal_year, ref.lea_code, ref.school_code, ref.storage_kind, 1)
     return key.rpartition("/")[0] + "/"
 
 
@@ -110,6 +110,7 @@ def ensure_plan(uow: UowFactory, ref: PlanRef, *, actor_id: int, clock: Clock) -
                 fiscal_year=ref.fiscal_year,
                 lea_code=ref.lea_code,
                 school_code=ref.school_code,
+                period=ref.period,
                 storage_prefix=storage_prefix(ref),
                 status=PlanStatus.DRAFT.value,
                 lock_version=0,
@@ -119,14 +120,8 @@ def ensure_plan(uow: UowFactory, ref: PlanRef, *, actor_id: int, clock: Clock) -
             u.session.add(row)
             try:
                 u.session.flush()
-                audit.record(
-                    u.session,
-                    at=now,
-                    actor_id=actor_id,
-                    action="plan.created",
-                    entity="plan",
-                    entity_id=row.id,
-                    after={"ref": str(ref), "status": row.status},
+                audit.Trail(u.session, actor_id, now).plan(
+                    "plan.created", row.id, after={"ref": str(ref), "status": row.status}
                 )
                 u.commit()
             except IntegrityError:
@@ -184,15 +179,6 @@ def submission_view(session: Session, row: SubmissionRow) -> SubmissionView:
         uploaded_at=aware(row.uploaded_at),
         final=row.final,
         status=row.status,
-    )
-
-
-def version_count(session: Session, plan_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(SubmissionRow).where(SubmissionRow.plan_id == plan_id)
-        )
-        or 0
     )
 
 

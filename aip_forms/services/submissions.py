@@ -34,12 +34,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from aip_forms.config import ProgramConfig, Settings
 from aip_forms.db.models import PlanRecordRow, SubmissionRow
 from aip_forms.domain import PlanKind
+from aip_forms.errors import AipError, Conflict, Corrupt, Unavailable
 from aip_forms.services import audit
 from aip_forms.services.access import Action, PlanRef, can, may_submit_any, refusal
-from aip_forms.services.errors import Corrupt, ServiceError, Unavailable, WorkflowRefused
 from aip_forms.services.integrity import discard_orphan
 from aip_forms.services.repository import (
     SubmissionView,
@@ -72,28 +71,11 @@ from validators.validate import Expectation, ValidationReport
 
 
 class Validator(Protocol):
+    """Validates an upload (the composition root binds the signing key and program)."""
+
     def __call__(
         self, data: bytes, *, filename: str | None, expect: Expectation, final: bool
     ) -> ValidationReport: ...
-
-
-def workbook_validator(settings: Settings, config: ProgramConfig) -> Validator:
-    """The real validator, with the key that signs issued workbooks."""
-    from validators.validate import validate_upload
-
-    def validate(
-        data: bytes, *, filename: str | None, expect: Expectation, final: bool
-    ) -> ValidationReport:
-        return validate_upload(
-            data,
-            key=settings.secret_key,
-            config=config,
-            filename=filename,
-            expect=expect,
-            final=final,
-        )
-
-    return validate
 
 
 Outcome = Literal["stored", "finalized", "unchanged", "invalid", "unreadable", "refused", "failed"]
@@ -156,13 +138,13 @@ def submit(
     if not may_submit_any(grants):
         return SubmitResult(
             "refused",
-            f"{email} holds no coordinator role; PED reviews plans, coordinators submit them",
+            f"{email} holds no district or school coordinator role; only coordinators submit plans",
         )
     if plan is not None and (reason := refusal(email, grants, Action.SUBMIT, plan)):
         return SubmitResult("refused", reason)
 
     expect = (
-        Expectation(plan.kind, plan.fiscal_year, plan.lea_code, plan.school_code or "")
+        Expectation(plan.kind, plan.fiscal_year, plan.lea_code, plan.school_code or "", plan.period)
         if plan
         else Expectation()
     )
@@ -176,7 +158,11 @@ def submit(
         )
     identity = report.identity
     ref = PlanRef(
-        PlanKind(identity.kind), identity.fiscal_year, identity.lea_code, identity.school_code
+        PlanKind(identity.kind),
+        identity.fiscal_year,
+        identity.lea_code,
+        identity.school_code,
+        identity.period,
     )
     if reason := refusal(email, grants, Action.SUBMIT, ref):
         return SubmitResult("refused", f"{reason}; nothing was stored", report)
@@ -184,7 +170,7 @@ def submit(
     unit = _Unit(data, sha256_hex(data), filename, final, report, user_id, ref, uow, store, clock)
     try:
         unit.plan_id = ensure_plan(uow, ref, actor_id=user_id, clock=clock)
-    except ServiceError as e:
+    except AipError as e:
         return SubmitResult("refused", f"{e}; nothing was stored", report)
     except SQLAlchemyError as e:
         return SubmitResult("failed", _db_message(e), report)
@@ -224,7 +210,7 @@ class _Unit:
                 latest = latest_submission(u.session, plan.id)
                 if latest is not None and latest.sha256 == self.sha256:
                     if self.final and plan.status == PlanStatus.RETURNED:
-                        raise WorkflowRefused(
+                        raise Conflict(
                             f"the workbook is version {latest.version} as it was returned; "
                             "revise it as the reviewer's comments ask before resubmitting"
                         )
@@ -244,7 +230,7 @@ class _Unit:
                     self.ref.fiscal_year,
                     self.ref.lea_code,
                     self.ref.school_code,
-                    self.ref.kind.value,
+                    self.ref.storage_kind,
                     version,
                 )
                 attempted = key  # a put that fails may still have written (a lost reply)
@@ -254,7 +240,7 @@ class _Unit:
                 attempted = None
                 message = f"stored version {version} of {self.ref} ({plan.status})"
                 return SubmitResult("stored", message, self.report, view)
-        except WorkflowRefused as e:
+        except Conflict as e:
             return SubmitResult("refused", f"{self.ref}: {e}; nothing was stored", self.report)
         except StorageError as e:
             return self._failed(attempted, f"object storage failed: {e}")
@@ -272,15 +258,7 @@ class _Unit:
             if submission_by_key(session, key) is not None:
                 raise
             self.store.delete(key)
-            audit.record(
-                session,
-                at=self.clock(),
-                actor_id=self.user_id,
-                action="storage.orphan_deleted",
-                entity="object",
-                entity_id=key[-40:],
-                before={"key": key},
-            )
+            audit.Trail(session, self.user_id, self.clock()).orphan_deleted(key)
             return self.store.put(key, self.data, sha256=self.sha256, metadata=metadata)
 
     def _record(
@@ -305,13 +283,9 @@ class _Unit:
         plan.status = status.value
         plan.updated_at = now
         session.flush()
-        audit.record(
-            session,
-            at=now,
-            actor_id=self.user_id,
-            action="submission.stored",
-            entity="plan",
-            entity_id=plan.id,
+        audit.Trail(session, self.user_id, now).plan(
+            "submission.stored",
+            plan.id,
             before=before,
             after={
                 "status": plan.status,
@@ -340,13 +314,9 @@ class _Unit:
         latest.report = self.report.to_dict()
         plan.status = status.value
         plan.updated_at = now
-        audit.record(
-            session,
-            at=now,
-            actor_id=self.user_id,
-            action="submission.finalized",
-            entity="plan",
-            entity_id=plan.id,
+        audit.Trail(session, self.user_id, now).plan(
+            "submission.finalized",
+            plan.id,
             before=before,
             after={
                 "status": plan.status,

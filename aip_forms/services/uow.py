@@ -20,11 +20,9 @@ from typing import Protocol, Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-Clock = Callable[[], dt.datetime]
+from aip_forms.clock import Clock, utc_now
 
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+__all__ = ["Clock", "UnitOfWork", "UowFactory", "aware", "sql_uow", "utc_now"]
 
 
 class UnitOfWork(Protocol):

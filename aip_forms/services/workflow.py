@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from aip_forms.services.errors import WorkflowRefused
+from aip_forms.errors import Conflict
 
 
 class PlanStatus(StrEnum):
@@ -42,14 +42,14 @@ UNDER_REVIEW = frozenset({PlanStatus.SUBMITTED, PlanStatus.RESUBMITTED})
 
 
 def after_upload(status: PlanStatus, final: bool) -> PlanStatus:
-    """The plan's status after a new version is uploaded; WorkflowRefused if it may not be."""
+    """The plan's status after a new version is uploaded; Conflict if it may not be."""
     if status in UNDER_REVIEW:
-        raise WorkflowRefused(
+        raise Conflict(
             f"the plan is {status} and under review; it cannot be replaced until the "
             "reviewer returns it"
         )
     if status is PlanStatus.APPROVED:
-        raise WorkflowRefused("the plan is approved; an approved plan is not replaced")
+        raise Conflict("the plan is approved; an approved plan is not replaced")
     if status is PlanStatus.RETURNED:
         return PlanStatus.RESUBMITTED if final else PlanStatus.RETURNED
     return PlanStatus.SUBMITTED if final else PlanStatus.DRAFT
@@ -61,9 +61,7 @@ def version_status(final: bool) -> VersionStatus:
 
 def after_review(status: PlanStatus, decision: Decision) -> PlanStatus:
     if status not in UNDER_REVIEW:
-        raise WorkflowRefused(
-            f"only a submitted plan can be approved or returned; this plan is {status}"
-        )
+        raise Conflict(f"only a submitted plan can be approved or returned; this plan is {status}")
     return PlanStatus.APPROVED if decision is Decision.APPROVE else PlanStatus.RETURNED
 
 

@@ -18,31 +18,34 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from aip_forms.errors import AipError, Conflict, Corrupt, NotFound, Unavailable
+
 # ---------------------------------------------------------------------------------------------
 # Errors
 
 
-class StorageError(Exception):
-    """Anything an object store could not do. Backends raise only this family."""
+class StorageError(AipError):
+    """Anything an object store could not do. Backends raise only this family; each kind
+    is also one of the project's errors (`aip_forms.errors`), which says what it means."""
 
 
-class ObjectExists(StorageError, FileExistsError):
+class ObjectExists(Conflict, StorageError, FileExistsError):
     """The key holds an object already, with other content; objects are never replaced."""
 
 
-class ObjectNotFound(StorageError, FileNotFoundError):
+class ObjectNotFound(NotFound, StorageError, FileNotFoundError):
     """No object at the key."""
 
 
-class ObjectCorrupt(StorageError):
+class ObjectCorrupt(Corrupt, StorageError):
     """Bytes that do not match the SHA-256 recorded (or given) for them."""
 
 
-class ObjectLocked(StorageError):
+class ObjectLocked(Conflict, StorageError):
     """The server refused to delete an object under retention (S3 Object Lock)."""
 
 
-class StorageUnavailable(StorageError):
+class StorageUnavailable(Unavailable, StorageError):
     """The store cannot be reached or used: network, endpoint, credentials, bucket, disk."""
 
 

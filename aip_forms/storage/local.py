@@ -85,7 +85,7 @@ class LocalObjectStore:
                     os.link(sidecar_tmp, _sidecar(path))
                 except FileExistsError:
                     # Only a hand-made file can be there: `delete` removes sidecars first.
-                    raise StorageError(f"stray sidecar beside new object {key!r}") from None
+                    raise ObjectCorrupt(f"stray sidecar beside new object {key!r}") from None
                 _fsync_dir(path.parent)
             finally:
                 data_tmp.unlink(missing_ok=True)

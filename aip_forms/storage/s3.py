@@ -256,7 +256,7 @@ class S3ObjectStore:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if code in _UNAVAILABLE or code == "403" or status >= 500:
                 raise StorageUnavailable(f"object storage unavailable ({where}): {exc}") from exc
-            raise StorageError(f"object storage refused a request ({where}): {exc}") from exc
+            raise StorageUnavailable(f"object storage refused a request ({where}): {exc}") from exc
         except boto_errors.FlexibleChecksumError as exc:
             raise ObjectCorrupt(f"object {key!r} does not match the server's checksum") from exc
         except (
@@ -270,7 +270,7 @@ class S3ObjectStore:
         ) as exc:
             raise StorageUnavailable(f"object storage unavailable ({where}): {exc}") from exc
         except boto_errors.BotoCoreError as exc:
-            raise StorageError(f"object storage error ({where}): {exc}") from exc
+            raise StorageUnavailable(f"object storage error ({where}): {exc}") from exc
 
 
 def client_from_env(env: Mapping[str, str]) -> S3Client:

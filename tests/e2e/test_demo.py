@@ -15,7 +15,12 @@ import pytest
 @pytest.mark.libreoffice
 def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    env = {**os.environ, "AIP_HOME": str(home), "AIP_SECRET_KEY": "demo-test-key"}
+    env = {
+        **os.environ,
+        "AIP_HOME": str(home),
+        "AIP_SECRET_KEY": "demo-test-key",
+        "AIP_DEMO_NO_SERVE": "1",
+    }
     env.pop("AIP_DATABASE_URL", None)
     env.pop("AIP_STORAGE_URL", None)
     proc = subprocess.run(
@@ -53,7 +58,7 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
 
 def test_demo_refuses_a_home_it_did_not_make(tmp_path: Path) -> None:
     (tmp_path / "precious.txt").write_text("keep me")
-    env = {**os.environ, "AIP_HOME": str(tmp_path)}
+    env = {**os.environ, "AIP_HOME": str(tmp_path), "AIP_DEMO_NO_SERVE": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "aip_forms.demo"],
         env=env,

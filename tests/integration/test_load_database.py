@@ -22,7 +22,7 @@ from aip_forms.config import ProgramConfig
 from aip_forms.data import formats
 from aip_forms.data.load import load_paths
 from aip_forms.data.sample import write_sample
-from aip_forms.db.models import AbsenceRow, DataLoadRow, EnrollmentRow
+from aip_forms.db.models import AbsenceRow, DataLoadRow, EnrollmentRow, SchoolRow
 from aip_forms.db.session import make_engine, upgrade
 from tests.support import count_rows, snapshot, write_csv
 from tests.support.postgres import PostgresServer
@@ -295,3 +295,37 @@ def test_full_sample_loads(engine: Engine, full_sample: Path) -> None:
     assert report.ok
     assert report.files[-1].rows > 300_000  # the student extract
     assert report.written["school"] == 835 and report.written["absence"] > 100_000
+
+
+# ---- the schools file's optional academic index (program profiles, issue 14) -------------
+
+
+def test_an_academic_index_is_loaded_with_the_schools_and_a_bad_one_named(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'aip.db'}")
+    upgrade(engine)
+    leas = tmp_path / "leas.csv"
+    leas.write_text("lea_code,lea_name,lea_type\n001,ALPHA,district\n")
+    schools = tmp_path / "schools.csv"
+    schools.write_text(
+        "lea_code,school_code,school_name,grade_low,grade_high,academic_index\n"
+        "001,001001,Alpha Elementary,K,5,742.5\n"
+        "001,001002,Alpha High,9,12,\n"
+    )
+    assert load_paths(engine, CONFIG, [leas, schools]).ok
+    with engine.connect() as conn:
+        got = {c: i for c, i in conn.execute(select(SchoolRow.code, SchoolRow.academic_index))}
+    assert got == {"001001": 742.5, "001002": None}
+
+    schools.write_text(
+        "lea_code,school_code,school_name,grade_low,grade_high,academic_index\n"
+        "001,001001,Alpha Elementary,K,5,-3\n"
+        "001,001002,Alpha High,9,12,high\n"
+    )
+    report = load_paths(engine, CONFIG, [schools])
+    assert [(Path(p.file).name, p.line, p.column, p.message) for p in report.problems] == [
+        ("schools.csv", 2, "academic_index", 'negative number: "-3"'),
+        ("schools.csv", 3, "academic_index", 'not a number: "high"'),
+    ]
+    with engine.connect() as conn:  # nothing changed
+        got = {c: i for c, i in conn.execute(select(SchoolRow.code, SchoolRow.academic_index))}
+    assert got == {"001001": 742.5, "001002": None}

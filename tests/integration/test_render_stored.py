@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,19 +18,21 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import update
 
-from aip_forms.app import App
+from aip_forms.bootstrap import App
 from aip_forms.cli import cli as aip
 from aip_forms.data.queries import plan_data
 from aip_forms.db.models import SubmissionRow
-from aip_forms.services.review import approve as approve_plan
-from aip_forms.services.review import return_plan
-from aip_forms.services.submissions import get_submission, submit, workbook_validator
+from aip_forms.services.stored_plans import stored_plan
+from aip_forms.services.submissions import get_submission, submit
 from aip_forms.services.uow import UowFactory, sql_uow
 from aip_forms.services.users import add_user
 from aip_forms.spec import spec_for
-from exports.stored import stored_plan
+from exports import charts
 from tests.integration.test_packet import top_bookmarks
 from tests.integration.test_submit import edited
+from tests.support.nm import approve as approve_plan
+from tests.support.nm import return_plan
+from tests.unit.test_errors import _modules_after
 from tests.unit.test_generate_queries import seed
 from tests.unit.test_render_docx import document_text, squash
 from validators.validate import validate_upload
@@ -67,8 +70,8 @@ class World:
             data,
             user_email=user,
             uow=self.uow,
-            store=self.app.storage,
-            validate=workbook_validator(self.app.settings, self.app.config),
+            store=self.app.store,
+            validate=self.app.validator,
             final=final,
             filename="plan.xlsx",
         )
@@ -116,7 +119,7 @@ def build_world() -> World:
     )
     world.school_submission = school
     world.school_plan = returned.plan.id
-    world.district_plan = get_submission(district, uow=uow, store=app.storage)[0].plan.id
+    world.district_plan = get_submission(district, uow=uow, store=app.store)[0].plan.id
     return world
 
 
@@ -170,7 +173,7 @@ def test_the_stored_plan_is_the_plan_the_validator_read(world: World) -> None:
     found = stored_plan(
         world.school_plan,
         uow=world.uow,
-        store=world.app.storage,
+        store=world.app.store,
         key=world.app.settings.secret_key,
         config=world.app.config,
     )
@@ -235,6 +238,42 @@ def test_a_revised_draft_prints_with_the_comments_on_the_returned_version(
     assert f"{ROUTES_CELL} {COMMENT}" in first and "version 1," not in first
 
 
+def test_aip_submit_draws_the_charts_and_aip_render_reads_them(
+    own_world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = own_world.app.store
+    before = set(store.iter_keys(charts.CHART_PREFIX))
+    revised = tmp_path / "revised.xlsx"
+    revised.write_bytes(
+        edited(own_world.school_workbook, {ROUTES_CELL: "Routes 4 and 9, since August."})
+    )
+    result = run("submit", str(revised), "--user", "elementary@belen.org")
+    assert result.exit_code == 0, result.output
+    kept = set(store.iter_keys(charts.CHART_PREFIX)) - before
+    assert kept, result.output  # the seed's school has tier counts (its rates are few)
+
+    def not_drawn(*args: object) -> bytes:
+        raise AssertionError("a kept chart was drawn again")
+
+    for kind in list(charts.DRAW):
+        monkeypatch.setitem(charts.DRAW, kind, not_drawn)
+    charts.clear_cache()  # as in another process
+    out = tmp_path / "plan.docx"
+    assert run("render", "--plan", str(own_world.school_plan), "--format", "docx",
+               "--out", str(out)).exit_code == 0  # fmt: skip
+    with zipfile.ZipFile(out) as z:
+        pictures = {z.read(n) for n in z.namelist() if n.startswith("word/media/")}
+    assert pictures == {store.get(k) for k in kept}  # every chart, each one kept
+    charts.clear_cache()
+    # a fresh `aip render` of it loads no charting, PDF or spreadsheet library
+    loaded = _modules_after(
+        ["render", "--plan", str(own_world.school_plan), "--format", "docx", "--out", str(out)],
+        tmp_path,
+    )
+    assert "docxtpl" in loaded
+    assert not loaded & {"matplotlib", "pypdf", "openpyxl", "PIL"}, loaded
+
+
 def test_a_version_without_stored_answers_is_read_again_from_its_workbook(
     own_world: World, tmp_path: Path
 ) -> None:
@@ -257,14 +296,14 @@ def test_a_version_without_stored_answers_is_read_again_from_its_workbook(
 
 def test_a_damaged_object_is_not_printed(own_world: World, tmp_path: Path) -> None:
     view, _ = get_submission(
-        own_world.school_submission, uow=own_world.uow, store=own_world.app.storage
+        own_world.school_submission, uow=own_world.uow, store=own_world.app.store
     )
     path = own_world.app.settings.home / "objects" / view.object_key
     path.chmod(0o644)
     path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
     out = tmp_path / "plan.docx"
     result = run("render", "--plan", str(own_world.school_plan), "--out", str(out))
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 4, result.output  # corrupt
     assert f"Error: submission {own_world.school_submission} is corrupt in storage" in (
         result.output
     )
@@ -294,6 +333,27 @@ def test_the_district_packet_has_one_bookmark_per_stored_plan(world: World, tmp_
     assert "Approved" in contents and "Returned" in contents
 
 
+def test_a_packet_of_stored_plans_keeps_their_charts_and_reads_them_next_time(
+    own_world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = own_world.app.store
+    assert not any(store.iter_keys(charts.CHART_PREFIX))  # submitted through the service
+    charts.clear_cache()
+    first = run("compile", "--fy", "2027", "--lea", "001", "--out", str(tmp_path / "1.pdf"))
+    assert first.exit_code == 0, first.output
+    assert any(store.iter_keys(charts.CHART_PREFIX))
+
+    def not_drawn(*args: object) -> bytes:
+        raise AssertionError("a kept chart was drawn again")
+
+    for kind in list(charts.DRAW):
+        monkeypatch.setitem(charts.DRAW, kind, not_drawn)
+    charts.clear_cache()
+    again = run("compile", "--fy", "2027", "--lea", "001", "--out", str(tmp_path / "2.pdf"))
+    assert again.exit_code == 0, again.output
+    charts.clear_cache()
+
+
 def test_the_statewide_summary_lists_every_plan_with_its_status(
     world: World, tmp_path: Path
 ) -> None:
@@ -318,7 +378,9 @@ def test_the_statewide_summary_lists_every_plan_with_its_status(
     def targets(plan: tuple[str, str | None]) -> list[object]:
         return [r[target] for r in rows if (r[1], r[3]) == plan]
 
-    assert any(isinstance(t, float) for t in targets(("001", "001001")))  # the stored answers
+    # the stored answers: every target of this small school is hidden ("*"); its groups
+    # without data have none (issue 13)
+    assert "*" in targets(("001", "001001"))
     assert set(targets(("001", "001002"))) == {None}
 
 

@@ -461,7 +461,7 @@ def client_error(code: str, status: int = 400) -> ClientError:
         (client_error("NoSuchBucket", 404), StorageUnavailable),
         (client_error("SlowDown", 503), StorageUnavailable),
         (EndpointConnectionError(endpoint_url="http://x"), StorageUnavailable),
-        (client_error("Unheard"), StorageError),
+        (client_error("Unheard"), StorageUnavailable),
     ],
 )
 def test_s3_vendor_errors_stop_at_the_adapter(

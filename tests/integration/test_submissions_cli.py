@@ -11,16 +11,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import click
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
-from aip_forms.app import App
-from aip_forms.cli.review import review
-from aip_forms.cli.storage import storage
-from aip_forms.cli.submissions import submissions, submit
-from aip_forms.cli.users import users
+from aip_forms.bootstrap import App
+from aip_forms.cli import cli as aip
 from aip_forms.data.queries import plan_data
 from aip_forms.spec import spec_for
 from aip_forms.storage import LocalObjectStore
@@ -29,15 +25,6 @@ from tests.integration.test_submit import CERTIFY, edited, moto_endpoint
 from tests.support.s3 import new_bucket, s3_client_for, s3_env
 from tests.unit.test_workflow import seed_reference
 from workbook_templates.example import example_workbook
-
-
-@click.group()
-def aip() -> None:
-    """The commands of this issue, as `aip` assembles them."""
-
-
-for command in (submit, submissions, review, users, storage):
-    aip.add_command(command)
 
 __all__ = ["moto_endpoint"]  # a fixture, imported
 
@@ -169,7 +156,7 @@ def test_storage_verify_finds_orphans_and_corruption(app: App, tmp_path: Path) -
     add_users()
     plan = example_file(app, tmp_path / "plan.xlsx")
     assert run("submit", str(plan), "--user", "school@belen.org").exit_code == 0
-    store = app.storage
+    store = app.store
     assert isinstance(store, LocalObjectStore)
     orphan = "fy2027/lea-006/school-006001/school/v0002.xlsx"
     store.put(orphan, b"left behind", sha256=sha256_hex(b"left behind"))
@@ -186,7 +173,7 @@ def test_storage_verify_finds_orphans_and_corruption(app: App, tmp_path: Path) -
     broken = run("storage", "verify")
     assert broken.exit_code == 1 and f"corrupt  {key} (submission 1)" in broken.output
     got = run("submissions", "get", "1", "--out", str(tmp_path / "x.xlsx"))
-    assert got.exit_code == 3
+    assert got.exit_code == 4  # corrupt
     assert got.stderr.startswith("Error: submission 1 is corrupt in storage")
     assert not (tmp_path / "x.xlsx").exists()
     assert run("submissions", "diff", "1", "9").exit_code == 2

@@ -16,13 +16,12 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from aip_forms.bootstrap import App
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, PlanKind, School
-from aip_forms.plan_data import PlanData
+from aip_forms.issued_data import PlanData
 from aip_forms.services.access import PlanRef
-from aip_forms.services.diff import diff_submissions
 from aip_forms.services.integrity import verify
-from aip_forms.services.review import approve, return_plan
 from aip_forms.services.revision import revision_workbook
 from aip_forms.services.submissions import (
     SubmitResult,
@@ -31,13 +30,13 @@ from aip_forms.services.submissions import (
     list_submissions,
     stored_report,
     submit,
-    workbook_validator,
 )
 from aip_forms.services.uow import UowFactory, sql_uow
 from aip_forms.services.workflow import PlanStatus
 from aip_forms.spec import spec_for
 from aip_forms.storage import LocalObjectStore, ObjectStore
 from aip_forms.storage.s3 import S3ObjectStore
+from tests.support.nm import approve, diff_submissions, return_plan
 from tests.support.s3 import make_client, moto_server, new_bucket
 from tests.unit.test_workflow import seed_reference, seed_users
 from workbook_templates.example import example_workbook
@@ -135,7 +134,7 @@ def rig(engine: Engine, store: ObjectStore) -> Rig:
     seed_reference(engine)
     uow = sql_uow(engine)
     seed_users(uow)
-    return Rig(engine, uow, store, workbook_validator(SETTINGS, CONFIG))
+    return Rig(engine, uow, store, App(SETTINGS, CONFIG).validator)
 
 
 def test_submit_stores_the_workbook_and_records_the_version(rig: Rig) -> None:
@@ -229,7 +228,7 @@ def test_identical_content_twice_stores_once(rig: Rig) -> None:
 
 
 def test_the_revision_workbook_of_a_plan_is_for_its_readers_only(rig: Rig) -> None:
-    from aip_forms.services.errors import Forbidden
+    from aip_forms.errors import Forbidden
 
     first = rig.submit(example(), final=True)
     assert first.submission is not None

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from aip_forms.db.models import PlanRecordRow
+from aip_forms.errors import Corrupt
 from aip_forms.services import audit
-from aip_forms.services.errors import Corrupt
 from aip_forms.services.integrity import reconcile, verify
 from aip_forms.services.submissions import SubmitResult, get_submission, list_submissions
 from aip_forms.services.uow import UnitOfWork, UowFactory
@@ -231,7 +231,7 @@ def test_a_corrupted_object_is_refused_on_read_and_reported(rig: Rig) -> None:
     corrupt(rig.store, result.submission.object_key)
     with pytest.raises(Corrupt, match="corrupt") as refused:
         get_submission(result.submission.id, uow=rig.uow, store=rig.store)
-    assert refused.value.exit_code == 3
+    assert refused.value.exit_code == 4  # corrupt: not a transient outage
     found = verify(uow=rig.uow, store=rig.store)
     assert [(p.kind, p.submission_id) for p in found.problems] == [
         ("corrupt", result.submission.id)

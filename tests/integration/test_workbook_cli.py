@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from aip_forms.cli import cli
 from aip_forms.config import Settings
 from aip_forms.db.session import make_engine, upgrade
+from aip_forms.workbook_format.metadata import read_metadata, verify
 from tests.unit.test_generate_queries import seed
-from workbook_templates.metadata import read_metadata, verify
 
 
 @pytest.fixture
@@ -128,10 +128,10 @@ def test_example_writes_a_filled_workbook(home, tmp_path):
     assert wb["5 Final Submission"]["C5"].value == "Yes"
 
 
-def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_code_1(home, tmp_path):
+def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_code_2(home, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     out = blocker / "plan.xlsx"
     result = run("generate", "--fy", "2027", "--lea", "001", "--out", str(out))
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: cannot write") and "Traceback" not in result.output
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {blocker}: ") and result.stderr.count("\n") == 1

@@ -19,10 +19,10 @@ from openpyxl import load_workbook
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, PlanKind, School
 from aip_forms.spec import LOOKUP_SHEET, spec_for
+from aip_forms.workbook_format.metadata import changed_prefilled, read_metadata, verify
 from workbook_templates import synthetic
 from workbook_templates.compiled import compile_template, write_workbook
 from workbook_templates.example import example_workbook
-from workbook_templates.metadata import changed_prefilled, read_metadata, verify
 
 pytestmark = pytest.mark.libreoffice
 

@@ -262,6 +262,26 @@ def legacy_xls() -> bytes:
     return compound_file({"Workbook": bof, "\x05SummaryInformation": b"\xfe\xff"})
 
 
+def old_xls(version: int) -> bytes:
+    """A workbook of Excel 2.x (2), 3.0 (3), 4.0 (4): BIFF records, no container; or of
+    Excel 5.0/95 (5): BIFF5 in a compound file's "Book" stream."""
+    if version == 5:
+        bof = struct.pack("<HH4H", 0x0809, 8, 0x0500, 0x0005, 0, 0)
+        return compound_file({"Book": bof})
+    record = {2: 0x0009, 3: 0x0209, 4: 0x0409}[version]
+    bof = struct.pack("<HH", record, 6 if version > 2 else 4) + b"\x00\x00\x10\x00\x00\x00"
+    return bof[: 4 + (6 if version > 2 else 4)] + b"\x0a\x00\x00\x00"  # BOF then EOF
+
+
+def emf(pdf_marker: bool = True) -> bytes:
+    """An enhanced metafile (a picture); programs write their name into its description,
+    which may well contain "%PDF-"."""
+    description = "Acrobat %PDF-1.7 export\0\0".encode("utf-16-le") if pdf_marker else b""
+    header = struct.pack("<LL4l4l", 1, 108 + len(description), 0, 0, 100, 100, 0, 0, 2540, 2540)
+    header += b" EMF" + struct.pack("<LLLHHLLL", 0x10000, 1000, 3, 0, 0, 0, 0, 0)
+    return header.ljust(108, b"\0") + description + b"\x0e\x00\x00\x00" + bytes(16)
+
+
 def encrypted_xlsx() -> bytes:
     """A password-protected .xlsx: Excel wraps the encrypted package in a compound file."""
     info = struct.pack("<HHL", 4, 4, 0x40) + b"<encryption/>"  # agile encryption, version 4.4

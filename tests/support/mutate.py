@@ -25,19 +25,20 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+import openpyxl
 from lxml import etree
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
 
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, PlanKind, School
-from aip_forms.plan_data import PlanData
+from aip_forms.issued_data import PlanData
 from aip_forms.spec import META_SHEET, FormSpec, spec_for
+from aip_forms.workbook_format.metadata import Metadata, metadata_rows, read_metadata, sign
 from tests.support import hostile
 from workbook_templates import synthetic
 from workbook_templates.compiled import CompiledTemplate, compile_template, render
 from workbook_templates.example import example_workbook
-from workbook_templates.metadata import Metadata, metadata_rows, read_metadata, sign
 
 KEY = b"test-secret-key"  # the key the `aip_home` fixture gives the CLI
 ISSUED = "2026-08-03T14:05:00Z"
@@ -106,6 +107,11 @@ def _example(kind: PlanKind, school: School) -> bytes:
 def example(kind: Kind = PlanKind.SCHOOL, school: School = SCHOOL) -> bytes:
     """The example workbook: every input filled with a valid answer."""
     return _example(PlanKind(kind), school)
+
+
+def load(data: bytes) -> Workbook:
+    """A workbook's bytes as an openpyxl Workbook, to change and `save`."""
+    return openpyxl.load_workbook(io.BytesIO(data))
 
 
 def save(workbook: Workbook) -> bytes:
@@ -221,7 +227,9 @@ CellInput = str | int | float | bool | None
 
 
 class Formula(str):
-    """A formula typed into a cell, without its "="."""
+    """A formula typed into a cell, without its "="; `cached` is its saved result, if any."""
+
+    cached: CellInput = None
 
 
 def _cell_element(ref: str, value: CellInput, style: str | None) -> etree._Element:
@@ -230,6 +238,11 @@ def _cell_element(ref: str, value: CellInput, style: str | None) -> etree._Eleme
         cell.set("s", style)
     if isinstance(value, Formula):
         etree.SubElement(cell, f"{{{NS}}}f").text = str(value)
+        if isinstance(value.cached, str):
+            cell.set("t", "str")
+        if value.cached is not None:
+            cached = value.cached if isinstance(value.cached, str) else repr(value.cached)
+            etree.SubElement(cell, f"{{{NS}}}v").text = cached
     elif isinstance(value, bool):
         cell.set("t", "b")
         etree.SubElement(cell, f"{{{NS}}}v").text = "1" if value else "0"

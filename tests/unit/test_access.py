@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from aip_forms.domain import PlanKind
+from aip_forms.errors import Forbidden, InvalidInput
 from aip_forms.services.access import Action, Grant, PlanRef, Role, can, refusal
-from aip_forms.services.errors import Forbidden, InvalidInput
-from aip_forms.services.review import add_comment
 from aip_forms.services.submissions import list_submissions
 from aip_forms.services.users import add_user
+from tests.support.nm import add_comment
 from tests.unit.test_workflow import World, district_book, school_book, world
 
 __all__ = ["world"]  # the fixture, imported
@@ -119,7 +119,7 @@ def test_read_and_review_matrix_through_the_services(world: World) -> None:
 def test_ped_roles_never_submit(world: World) -> None:
     result = world.submit(district_book("ped"), "ped@ped.nm.gov", final=True)
     assert result.outcome == "refused"
-    assert "PED reviews plans" in result.message
+    assert "only coordinators submit plans" in result.message
     assert world.validate.calls == []  # refused before reading the upload
 
 

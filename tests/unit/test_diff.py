@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from aip_forms.domain import PlanKind
-from aip_forms.plan import Plan, PlanRow, PlanSection
+from aip_forms.errors import InvalidInput
+from aip_forms.filled_plan import Plan, PlanRow, PlanSection
 from aip_forms.services.diff import diff_plans, flatten, place_of
-from aip_forms.services.errors import InvalidInput
 from aip_forms.services.review import parse_target
 from aip_forms.spec import school_spec
+from tests.support.nm import NM
 
 
 def school_plan(**changes: Any) -> dict[str, Any]:
@@ -42,11 +43,11 @@ def school_plan(**changes: Any) -> dict[str, Any]:
 
 
 def test_identical_plans_have_no_changes() -> None:
-    assert diff_plans(school_plan(), school_plan()) == []
+    assert diff_plans(school_plan(), school_plan(), NM) == []
 
 
 def test_a_changed_field_names_its_label_sheet_and_cell() -> None:
-    changes = diff_plans(school_plan(), school_plan(**{"contact.first_name": "Kris"}))
+    changes = diff_plans(school_plan(), school_plan(**{"contact.first_name": "Kris"}), NM)
     assert [(c.path, c.label, c.sheet, c.cell, c.change, c.before, c.after) for c in changes] == [
         ("contact.first_name", "Contact First Name", "1 Contact Information", "C10", "changed",
          "Kristin", "Kris"),
@@ -56,7 +57,7 @@ def test_a_changed_field_names_its_label_sheet_and_cell() -> None:
 def test_table_rows_are_matched_by_group_code_and_fixed_rows_by_row() -> None:
     before = school_plan()
     after = school_plan(f=0.08, timeline="Launch by October 15")
-    changes = {c.path: c for c in diff_plans(before, after)}
+    changes = {c.path: c for c in diff_plans(before, after, NM)}
     assert set(changes) == {
         "demographics.subgroups[female].target",
         "tiers.tier1[row 1].timeline",
@@ -69,18 +70,18 @@ def test_table_rows_are_matched_by_group_code_and_fixed_rows_by_row() -> None:
 
 def test_removed_values_and_dates_compare_by_value() -> None:
     after = school_plan(**{"root_cause.barriers": None, "certification.date": dt.date(2026, 9, 15)})
-    changes = diff_plans(school_plan(), after)
+    changes = diff_plans(school_plan(), after, NM)
     assert [(c.path, c.change) for c in changes] == [("root_cause.barriers", "removed")]
 
 
 def test_a_district_plan_and_a_school_plan_are_not_compared() -> None:
     district = Plan(kind=PlanKind.DISTRICT, spec_version=1, fiscal_year=2027, lea_code="006")
     with pytest.raises(InvalidInput):
-        diff_plans(school_plan(), district.to_json_dict())
+        diff_plans(school_plan(), district.to_json_dict(), NM)
 
 
 def test_flatten_covers_every_field_of_the_spec_in_order() -> None:
-    entries = flatten(school_plan())
+    entries = flatten(school_plan(), school_spec())
     spec_fields = [f"{s.key}.{f.key}" for s in school_spec().sections for f in s.fields]
     assert [p for p in entries if "[" not in p] == spec_fields
 

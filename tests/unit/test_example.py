@@ -12,12 +12,12 @@ from openpyxl.workbook.workbook import Workbook
 from aip_forms.catalog import OTHER_STRATEGY
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, PlanKind, School
-from aip_forms.plan_data import DataRow, PlanData
-from aip_forms.spec import FieldSpec, FieldType, FormSpec, spec_for
+from aip_forms.issued_data import DataRow, PlanData
+from aip_forms.spec import NOT_APPLICABLE, FieldSpec, FieldType, FormSpec
+from aip_forms.workbook_format.layout import NO_DATA, SUPPRESSED_RATE, lookup_values, table_rows
+from aip_forms.workbook_format.metadata import changed_prefilled, read_metadata, verify
 from workbook_templates import synthetic
 from workbook_templates.example import example_workbook
-from workbook_templates.layout import SUPPRESSED_RATE, lookup_values, table_rows
-from workbook_templates.metadata import changed_prefilled, read_metadata, verify
 
 KEY = b"test-secret"
 ISSUED = "2026-08-03T14:05:00Z"
@@ -68,7 +68,7 @@ def _saved(wb: Workbook) -> Workbook:
 @pytest.fixture(scope="module", params=[PlanKind.SCHOOL, PlanKind.DISTRICT])
 def example(request, config, settings) -> tuple[FormSpec, PlanData, Workbook]:
     data = _data(config, request.param)
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     return spec, data, _saved(example_workbook(spec, data, config, settings, issued_at=ISSUED))
 
 
@@ -111,7 +111,7 @@ def test_every_filled_input_cell_passes_its_field_constraints(example, config):
         for row in range(rows.first_row, rows.last_row + 1):
             for column in rows.table.columns:
                 value = ws[f"{column.column}{row}"].value
-                if column.is_input and value is not None:
+                if column.is_input and value not in (None, NOT_APPLICABLE):
                     assert _valid(column, value, config, data.fiscal_year), (column.key, row, value)
                     filled += 1
     assert filled > 30
@@ -129,8 +129,9 @@ def test_every_group_that_is_not_suppressed_has_a_target_below_its_latest_rate(e
         for row in range(rows.first_row, rows.last_row + 1):
             rate = ws[f"{latest}{row}"].value
             value = ws[f"{target.column}{row}"].value
-            if rate == SUPPRESSED_RATE:
-                assert value is None
+            if rate in (SUPPRESSED_RATE, NO_DATA):
+                # no data: the target cell stays the locked n/a it was issued as
+                assert value == NOT_APPLICABLE or ws[f"B{row}"].value not in ("*", "—")
                 continue
             assert isinstance(value, int | float), (rows.table.key, row)
             if isinstance(rate, int | float):
@@ -171,7 +172,8 @@ def test_the_contact_team_and_certification_read_like_the_user_guide(example):
     assert fields["email"] == "kgarcia@belen.k12.nm.us"
     team = spec.section("contact").tables[0]
     names = [contact[f"B{r}"].value for r in range(team.first_row, team.first_row + team.rows)]
-    assert names[:3] == ["Maria Garcia", "John Doe", "Lee Chen"]
+    assert names[0] == "Maria Garcia"  # the user guide's counselor, then the school's staff
+    assert len(set(names[:4])) == 4 and None not in names[:4]
     certification = spec.section("certification")
     ws = wb[certification.sheet]
     values = {f.key: ws[f.cell].value for f in certification.fields}
@@ -198,10 +200,72 @@ def test_filling_leaves_the_issued_values_and_signature_intact(example):
 
 def test_the_example_is_deterministic(config, settings):
     data = _data(config, PlanKind.SCHOOL)
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     a = example_workbook(spec, data, config, settings, issued_at=ISSUED)
     b = example_workbook(spec, data, config, settings, issued_at=ISSUED)
     for wa, wb_ in zip(a.worksheets, b.worksheets, strict=True):
         assert [[c.value for c in r] for r in wa.iter_rows()] == [
             [c.value for c in r] for r in wb_.iter_rows()
         ]
+
+
+PLACEHOLDERS = ("John Doe", "Jane Doe", "Clinic X", "Lorem", "TBD", "XXX")
+
+
+def _strategy_rows(spec: FormSpec, wb: Workbook) -> list[dict[str, object]]:
+    section = spec.section("tiers")
+    ws = wb[section.sheet]
+    return [
+        {"tier": table.key, **{c.key: ws[f"{c.column}{r}"].value for c in table.columns}}
+        for table in section.tables
+        for r in range(table.first_row, table.first_row + table.rows)
+        if ws[f"A{r}"].value
+    ]
+
+
+def _answers(wb: Workbook) -> list[str]:
+    return [
+        str(c.value)
+        for ws in wb.worksheets
+        if ws.sheet_state == "visible"
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.protection.locked is False
+    ]
+
+
+def test_every_strategy_has_its_own_action_steps_and_no_placeholders(example):
+    spec, _, wb = example
+    rows = _strategy_rows(spec, wb)
+    steps = [r["action_steps"] for r in rows]
+    assert len(steps) == len(set(steps)) >= 8  # no two strategies share an action step
+    for row in rows:
+        assert str(row["responsible"]).count(": ") == 1, row  # "Role: Person"
+    text = " ".join(_answers(wb))
+    assert not [p for p in PLACEHOLDERS if p in text]
+
+
+def test_schools_of_one_district_get_different_plans(config, settings):
+    spec = config.spec(PlanKind.SCHOOL)
+    lea = Lea(code="006", name="BELEN CONSOLIDATED SCHOOLS")
+    plans = []
+    for i in range(1, 6):
+        school = School(code=f"006{i:03d}", lea_code="006", name=f"SCHOOL {i}",
+                        grade_low="9")  # fmt: skip
+        data = synthetic.plan_data(config, 2027, lea, school)
+        wb = example_workbook(spec, data, config, settings, issued_at=ISSUED)
+        rows = _strategy_rows(spec, wb)
+        root = wb[spec.section("root_cause").sheet]
+        plans.append(
+            (
+                tuple((r["strategy"], r["other_strategy"], r["action_steps"]) for r in rows),
+                root["B6"].value,
+                root["B8"].value,
+            )
+        )
+    strategies = {p[0] for p in plans}
+    research = {p[1] for p in plans}
+    assert len(strategies) == 5  # every school its own strategies and action steps
+    assert len(research) == 5  # and its own research (its own rates, at least)
+    for p in plans:
+        assert "Our chronic absence rate was" in str(p[1])

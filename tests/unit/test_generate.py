@@ -14,7 +14,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, PlanKind, School
-from aip_forms.plan_data import DataRow, PlanData
+from aip_forms.issued_data import DataRow, PlanData
 from aip_forms.spec import (
     INSTRUCTIONS_SHEET,
     LOOKUP_SHEET,
@@ -22,11 +22,10 @@ from aip_forms.spec import (
     STRATEGY_ROWS,
     FieldType,
     FormSpec,
-    spec_for,
 )
+from aip_forms.workbook_format.layout import lookup_values, table_rows
 from workbook_templates import styles, synthetic
 from workbook_templates.build import build_workbook
-from workbook_templates.layout import lookup_values, table_rows
 
 PASSWORD = "pw-for-tests"
 ISSUED = "2026-08-03T14:05:00Z"
@@ -77,7 +76,7 @@ def reloaded(wb: Workbook) -> Workbook:
 @pytest.fixture(scope="module", params=[PlanKind.SCHOOL, PlanKind.DISTRICT])
 def generated(request, config, settings) -> tuple[FormSpec, PlanData, Workbook]:
     data = school_data(config) if request.param is PlanKind.SCHOOL else district_data(config)
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     return spec, data, reloaded(build_workbook(spec, data, config, settings, issued_at=ISSUED))
 
 
@@ -255,18 +254,22 @@ def test_prefilled_rates_are_fractions_with_a_percent_format_and_counts_are_numb
     config, settings
 ):
     data = school_data(config)
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     wb = reloaded(build_workbook(spec, data, config, settings, issued_at=ISSUED))
+    (table,) = spec.section("demographics").tables
     ws = wb[spec.section("demographics").sheet]
     all_students = data.subgroups[0]
-    assert [c.value for c in ws[6]][:5] == [
+    first = table.first_row
+    assert [c.value for c in ws[first]][:5] == [
         "All Students",
         all_students.enrollment,
         *(round(r / 100, 6) for r in all_students.rates),
     ]
-    assert ws["C6"].number_format == "0.0%" and ws["B6"].number_format == "#,##0"
-    contact = wb[spec.section("contact").sheet]
-    assert [contact[c].value for c in ("C5", "C6", "C7", "C8")] == [
+    rate, count = (f"{table.column(k).column}{first}" for k in ("rate_y3", "enrollment"))
+    assert ws[rate].number_format == "0.0%" and ws[count].number_format == "#,##0"
+    contact = spec.section("contact")
+    prefilled = [f.cell for f in contact.fields if f.prefilled]
+    assert [wb[contact.sheet][c].value for c in prefilled] == [
         "BELEN CONSOLIDATED SCHOOLS",
         "001",
         "BELEN HIGH",
@@ -280,49 +283,60 @@ def test_prefilled_rates_are_fractions_with_a_percent_format_and_counts_are_numb
 
 def test_a_school_plan_lists_the_grades_it_was_given_in_order(config, settings):
     data = school_data(config)
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     wb = reloaded(build_workbook(spec, data, config, settings, issued_at=ISSUED))
     section = spec.section("grades")
     ws = wb[section.sheet]
-    labels = [ws.cell(row=r, column=1).value for r in range(6, 6 + len(data.grades) + 1)]
+    first = section.tables[0].first_row
+    labels = [ws.cell(row=r, column=1).value for r in range(first, first + len(data.grades) + 1)]
     assert labels == ["Grade 9", "Grade 10", "Grade 11", "Grade 12", None]
 
 
-def test_suppressed_groups_show_n_under_the_minimum_and_a_star_for_rates(config, settings):
+def test_suppressed_groups_show_a_star_like_the_documents_and_no_target(config, settings):
     base = school_data(config)
     small = DataRow(
         code="asian", label="Asian", enrollment=4, rates=(12.5, 20.0, 25.0), suppressed=True
     )
     subgroups = tuple(small if r.code == "asian" else r for r in base.subgroups)
     data = base.model_copy(update={"subgroups": subgroups})
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     wb = reloaded(build_workbook(spec, data, config, settings, issued_at=ISSUED))
     ws = wb[spec.section("demographics").sheet]
-    row = 6 + [r.code for r in data.subgroups].index("asian")
-    assert [c.value for c in ws[row]][:5] == ["Asian", "n<10", "*", "*", "*"]
+    row = spec.section("demographics").tables[0].first_row
+    row += [r.code for r in data.subgroups].index("asian")
+    assert [c.value for c in ws[row]][:6] == ["Asian", "*", "*", "*", "*", "n/a"]
+    assert ws[row][5].protection.locked and ws[row][5].style == styles.NOT_APPLICABLE_STYLE
     assert 4 not in [c.value for c in ws[row]]  # the real count is nowhere on the sheet
     instructions = " ".join(str(c.value) for c in wb[INSTRUCTIONS_SHEET]["A"] if c.value)
-    assert "n<10" in instructions
+    assert "n<10" not in instructions and "show * for enrollment and rates" in instructions
 
 
 def test_a_district_plan_has_one_row_per_school(config, settings):
     data = district_data(config, n_schools=7)
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     wb = reloaded(build_workbook(spec, data, config, settings, issued_at=ISSUED))
     section = spec.section("school_targets")
+    (table,) = section.tables
     ws = wb[section.sheet]
-    codes = [ws.cell(row=r, column=1).value for r in range(6, 6 + 8)]
+    first = table.first_row
+    codes = [ws.cell(row=r, column=1).value for r in range(first, first + 8)]
     assert codes == [s.code for s in data.schools] + [None]
-    assert _destination(wb, "aip_school_targets_schools_target") == (section.sheet, "G6:G12")
+    target = table.column("target").column
+    assert _destination(wb, "aip_school_targets_schools_target") == (
+        section.sheet,
+        f"{target}{first}:{target}{first + 6}",
+    )
 
 
 def test_a_district_without_schools_keeps_one_empty_locked_row(config, settings):
     data = district_data(config, n_schools=0)
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     wb = reloaded(build_workbook(spec, data, config, settings, issued_at=ISSUED))
-    ws = wb[spec.section("school_targets").sheet]
-    assert ws["A6"].value is None and ws["A6"].protection.locked
-    assert _destination(wb, "aip_school_targets_schools_school_code")[1] == "A6:A6"
+    section = spec.section("school_targets")
+    first = f"{section.tables[0].column('school_code').column}{section.tables[0].first_row}"
+    ws = wb[section.sheet]
+    assert ws[first].value is None and ws[first].protection.locked
+    assert _destination(wb, "aip_school_targets_schools_school_code")[1] == f"{first}:{first}"
 
 
 @pytest.mark.parametrize(
@@ -331,21 +345,22 @@ def test_a_district_without_schools_keeps_one_empty_locked_row(config, settings)
 def test_text_that_looks_like_a_formula_is_stored_as_text(config, settings, name):
     school = School(code="001-009", lea_code="001", name=name)
     data = school_data(config, school=school, lea=Lea(code="001", name=name))
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     buffer = io.BytesIO()
     build_workbook(spec, data, config, settings, issued_at=ISSUED).save(buffer)
     with zipfile.ZipFile(buffer) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
         assert not any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in sheets)
     wb = load_workbook(io.BytesIO(buffer.getvalue()))
-    contact = wb[spec.section("contact").sheet]
-    for ref in ("C5", "C7"):
-        assert contact[ref].value == name and contact[ref].data_type == "s"
+    contact = spec.section("contact")
+    for key in ("lea_name", "school_name"):
+        cell = wb[contact.sheet][next(f.cell for f in contact.fields if f.key == key)]
+        assert cell.value == name and cell.data_type == "s"
 
 
 def test_the_instructions_say_for_whom_what_by_when_and_how_to_return_it(config, settings):
     data = school_data(config)
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     wb = reloaded(build_workbook(spec, data, config, settings, issued_at=ISSUED))
     text = "\n".join(str(c.value) for c in wb[INSTRUCTIONS_SHEET]["A"] if c.value)
     assert "BELEN HIGH (school code 001-004), BELEN CONSOLIDATED SCHOOLS (LEA code 001)" in text
@@ -370,7 +385,7 @@ def test_table_sheets_print_landscape_fit_to_width_with_repeated_headers(generat
 
 
 def test_a_prefilled_field_without_a_data_binding_is_an_error(config, settings):
-    spec = spec_for(PlanKind.SCHOOL)
+    spec = config.spec(PlanKind.SCHOOL)
     contact = spec.section("contact")
     field = contact.fields[0].model_copy(update={"key": "mystery"})
     changed = contact.model_copy(update={"fields": (field, *contact.fields[1:])})
@@ -382,12 +397,12 @@ def test_a_prefilled_field_without_a_data_binding_is_an_error(config, settings):
 
 def test_a_spec_of_the_other_kind_is_refused(config, settings):
     with pytest.raises(ValueError, match="cannot build"):
-        build_workbook(spec_for(PlanKind.DISTRICT), school_data(config), config, settings)
+        build_workbook(config.spec(PlanKind.DISTRICT), school_data(config), config, settings)
 
 
 def test_label_cells_sit_left_of_short_fields_and_above_long_text(config, settings):
     data = school_data(config)
-    spec = spec_for(data.kind)
+    spec = config.spec(data.kind)
     wb = reloaded(build_workbook(spec, data, config, settings, issued_at=ISSUED))
     for section in spec.sections:
         for field in section.fields:
@@ -398,3 +413,4 @@ def test_label_cells_sit_left_of_short_fields_and_above_long_text(config, settin
                 assert ws.cell(row=row - 1, column=col).value == field.label
             else:
                 assert ws.cell(row=row, column=col - 1).value == field.label
+            assert ws[field.label_cell].value == field.label

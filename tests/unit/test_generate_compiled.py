@@ -13,13 +13,12 @@ from openpyxl.workbook.workbook import Workbook
 
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, PlanKind, School
-from aip_forms.plan_data import PlanData
-from aip_forms.spec import spec_for
+from aip_forms.issued_data import PlanData
+from aip_forms.workbook_format.metadata import changed_prefilled, read_metadata, verify
 from workbook_templates import synthetic
 from workbook_templates.build import build_workbook
 from workbook_templates.compiled import compile_template, render
 from workbook_templates.generate import generate_all, output_path
-from workbook_templates.metadata import changed_prefilled, read_metadata, verify
 
 ISSUED = "2026-08-03T14:05:00Z"
 KEY = b"test-secret"
@@ -43,7 +42,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def templates(config, settings):
     return {
-        kind: compile_template(spec_for(kind), config, settings, 2027)
+        kind: compile_template(config.spec(kind), config, settings, 2027)
         for kind in (PlanKind.DISTRICT, PlanKind.SCHOOL)
     }
 
@@ -80,7 +79,7 @@ def _load(content: bytes) -> Workbook:
 
 def _reference(data: PlanData, config, settings) -> Workbook:
     buffer = io.BytesIO()
-    build_workbook(spec_for(data.kind), data, config, settings, issued_at=ISSUED).save(buffer)
+    build_workbook(config.spec(data.kind), data, config, settings, issued_at=ISSUED).save(buffer)
     return _load(buffer.getvalue())
 
 
@@ -148,10 +147,14 @@ def test_the_compiled_path_writes_text_as_inline_strings_and_never_formulas(conf
     with zipfile.ZipFile(io.BytesIO(render(templates[data.kind], data, ISSUED))) as z:
         assert z.testzip() is None
         assert "xl/sharedStrings.xml" not in z.namelist()
-        sheet = z.read("xl/worksheets/sheet3.xml").decode()  # 2 School Targets
+        spec = config.spec(data.kind)
+        index = [s.key for s in spec.sections].index("school_targets")
+        sheet = z.read(f"xl/worksheets/sheet{index + 2}.xml").decode()  # after Instructions
         assert sheet.count("=SUM(1) ") == 40
         assert "<f>" not in sheet and "<f " not in sheet
-        assert 'sqref="G6:G45"' in sheet
+        (table,) = spec.section("school_targets").tables
+        target, first = table.column("target").column, table.first_row
+        assert f'sqref="{target}{first}:{target}{first + 39}"' in sheet
         assert "1048575" not in sheet and "1048575" not in z.read("xl/workbook.xml").decode()
 
 

@@ -4,6 +4,7 @@ data from one catalogue. Hostile files are in test_intake_hostile.py."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -86,6 +87,17 @@ def test_a_workbook_saved_as_template_passes() -> None:
     check_upload(data)
 
 
+def test_a_default_content_type_of_main_for_xml_passes() -> None:
+    """The OpenXML SDK declares every .xml part, [Content_Types].xml included, the
+    workbook's main type by default and overrides the others (apache/poi's 59021.xlsx)."""
+    types = hostile.parts(hostile.workbook())["[Content_Types].xml"].decode()
+    default = re.search(r'<Default Extension="xml" ContentType="[^"]*"/>', types)
+    assert default is not None
+    sdk = f'<Default Extension="xml" ContentType="{hostile.XLSX_MAIN}"/>'
+
+    check_upload(hostile.edited({"[Content_Types].xml": types.replace(default[0], sdk).encode()}))
+
+
 def test_a_zip_with_data_descriptors_passes() -> None:
     """Streaming writers (LibreOffice among them) put sizes after the data, not before."""
 
@@ -118,8 +130,12 @@ def test_default_limits() -> None:
         max_upload_bytes=10 * 1024 * 1024,
         max_entries=1000,
         max_total_uncompressed_bytes=100 * 1024 * 1024,
-        max_compression_ratio=100.0,
-        ratio_checked_above_bytes=100 * 1024,
+        max_compression_ratio=1000.0,
+        ratio_checked_above_bytes=1024 * 1024,
+        max_part_elements=250_000,
+        max_elements=1_000_000,
+        max_structure_elements=50_000,
+        max_seconds=1.5,
     )
     assert expected == DEFAULT_LIMITS
 
@@ -148,8 +164,8 @@ def test_limits_can_be_tightened() -> None:
 
 
 def test_small_parts_may_compress_far_better_than_the_ratio() -> None:
-    """The ratio applies above 100 KiB: 100 KiB of blank cells compress 500 to 1."""
-    blank = b"<a>" + b" " * (100 * 1024 - 7) + b"</a>"
+    """The ratio applies above 1 MiB: 1 MiB of blanks compresses 1,000 to 1."""
+    blank = b"<a>" + b" " * (1024 * 1024 - 7) + b"</a>"
     data = hostile.with_entries(hostile.entry("xl/media/blank.xml", blank))
 
     check_upload(data)

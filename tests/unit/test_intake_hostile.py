@@ -54,7 +54,7 @@ CASES = [
     Case("csv", hostile.csv_text, ["INTAKE_CSV"]),
     Case("unicode-text", hostile.utf16_text, ["INTAKE_CSV"]),
     Case("pdf", hostile.pdf, ["INTAKE_PDF"], "Upload the filled-in plan workbook"),
-    Case("gif-then-zip", lambda: b"GIF89a\x01\x00" + hostile.workbook(), ["INTAKE_NOT_ZIP"]),
+    Case("gif-then-zip", lambda: b"GIF89a\x01\x00" + hostile.workbook(), ["INTAKE_PICTURE"]),
     Case("ods", hostile.ods, ["INTAKE_ODS"], "download it as " + SAVE_AS),
     Case("plain-zip", hostile.plain_zip, ["INTAKE_NOT_XLSX"]),
     Case("docx", hostile.word_document, ["INTAKE_NOT_XLSX"]),

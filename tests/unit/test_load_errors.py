@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from aip_forms.config import ProgramConfig
 from aip_forms.data import formats
 from aip_forms.data.load import LoadReport, load_paths
-from aip_forms.data.problems import Problem
+from aip_forms.data.load_problems import Problem
 from aip_forms.db.session import make_engine
 from tests.support import snapshot, write_csv, write_xlsx
 

@@ -12,9 +12,7 @@ from openpyxl import Workbook, load_workbook
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, PlanKind, School
 from aip_forms.spec import META_SHEET, spec_for
-from workbook_templates import synthetic
-from workbook_templates.build import build_workbook
-from workbook_templates.metadata import (
+from aip_forms.workbook_format.metadata import (
     CHUNK_CHARS,
     Metadata,
     MetadataError,
@@ -30,6 +28,8 @@ from workbook_templates.metadata import (
     sign,
     verify,
 )
+from workbook_templates import synthetic
+from workbook_templates.build import build_workbook
 
 KEY = b"test-secret"
 ISSUED = "2026-08-03T14:05:00Z"

@@ -9,7 +9,7 @@ import pytest
 
 from aip_forms.config import ProgramConfig
 from aip_forms.data import formats
-from aip_forms.data.problems import UnreadableFile
+from aip_forms.data.load_problems import UnreadableFile
 from aip_forms.data.readers import kind_of, known_files, parse_values, read_raw, read_table
 from tests.support import write_csv, write_xlsx
 

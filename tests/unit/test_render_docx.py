@@ -22,9 +22,10 @@ from PIL import Image
 from aip_forms.catalog import OTHER_STRATEGY
 from aip_forms.config import ProgramConfig, Settings
 from aip_forms.domain import Lea, PlanKind, School
-from aip_forms.plan import Plan
-from aip_forms.plan_data import DataRow, PlanData
-from aip_forms.spec import FieldType, spec_for
+from aip_forms.filled_plan import Plan
+from aip_forms.issued_data import DataRow, PlanData
+from aip_forms.spec import FieldType
+from aip_forms.workbook_format.layout import history_labels
 from exports import layout
 from exports.render import PlanMismatch, render_docx
 from exports.review import ReviewComment, ReviewInfo
@@ -32,7 +33,6 @@ from exports.suppression import suppress
 from validators.validate import validate_upload
 from workbook_templates import synthetic
 from workbook_templates.example import example_workbook
-from workbook_templates.layout import history_labels
 
 CONFIG = ProgramConfig()
 KEY = b"render-test-key"
@@ -89,7 +89,7 @@ def lea_data() -> list[PlanData]:
 
 def example_plan(data: PlanData, home: Path) -> Plan:
     """The example answers for `data`, read back from the workbook like an upload."""
-    wb = example_workbook(spec_for(data.kind), data, CONFIG, settings(home))
+    wb = example_workbook(CONFIG.spec(data.kind), data, CONFIG, settings(home))
     buffer = io.BytesIO()
     wb.save(buffer)
     report = validate_upload(buffer.getvalue(), key=KEY, config=CONFIG)
@@ -122,7 +122,7 @@ def pct(fraction: float) -> str:
     return f"{fraction * 100:.1f}%"
 
 
-COLUMN_LABEL = "\x00column:"  # marks a table header label (see `expected_texts`)
+COLUMN_LABEL = "\x00column:"  # marks a table's text, header or cell (see `expected_texts`)
 
 
 def expected_texts(
@@ -132,13 +132,14 @@ def expected_texts(
 ) -> Iterator[tuple[str, str]]:
     """(section key, text) pairs that a full report must show, from the spec, the plan and
     the data; rows of `hidden` subgroup codes are left out (they show *). Table header
-    labels start with COLUMN_LABEL: a PDF's text may interleave the lines of neighbouring
-    narrow header cells."""
-    spec = spec_for(plan.kind)
+    labels and table cells' text start with COLUMN_LABEL: a PDF's text may interleave the
+    lines of neighbouring narrow cells (a PDF test compares their words)."""
+    spec = CONFIG.spec(plan.kind)
     years = history_labels(data.fiscal_year)
+    printed = layout.titles(spec)
     for section in spec.sections:
         key = section.key
-        yield key, section.title
+        yield key, printed[section.key]
         for f in section.fields:
             yield key, f.label
             value = plan.field(key, f.key)
@@ -160,8 +161,8 @@ def expected_texts(
                     value = row.get(column.key)
                     if column.prefilled:
                         continue
-                    if isinstance(value, str):
-                        yield key, value
+                    if isinstance(value, str):  # a text of several words may wrap
+                        yield key, (COLUMN_LABEL if " " in value else "") + value
                     elif column.type is FieldType.PERCENT and isinstance(value, float):
                         yield key, pct(value)
                 strategy = row.get("strategy")
@@ -230,10 +231,20 @@ def test_the_title_page_lists_the_shown_sections_and_the_header_the_status(schoo
     content = render(school, review=REVIEW)
     document = docx.Document(io.BytesIO(content))
     body = [p.text for p in document.paragraphs]
-    contents = body[body.index("Contents") + 1 :][:8]
-    titles = [s.title for s in spec_for(PlanKind.SCHOOL).sections]
-    titles.insert(titles.index("Step 5 - Final Submission") + 1, "Review Status and Comments")
-    assert contents == titles
+    # each line ends in a tab and its page number's field (filled in by LibreOffice or Word)
+    contents = [line.removesuffix("\t") for line in body[body.index("Contents") + 1 :][:10]]
+    assert contents == [
+        "At a Glance",
+        "Step 1 - Contact Information",
+        "Step 2A - Chronic Absence Data for Sub-populations (Demographics)",
+        "Step 2B - Chronic Absence Data for Grade Levels",
+        "Step 3 - Root Cause Analysis",
+        "Step 4 - Tiers of Support",
+        "Step 5 - Final Submission",
+        "Step 6 - Progress Updates",
+        "Review Status and Comments",  # after the last step, with unique step numbers
+        "Sign-off",
+    ]
     header = squash(document_text(content))
     assert "Status: Returned" in header
     assert "BELEN HIGH · School Attendance Improvement Plan · FY2027" in header
@@ -242,9 +253,9 @@ def test_the_title_page_lists_the_shown_sections_and_the_header_the_status(schoo
 def test_a_custom_report_holds_only_the_chosen_sections(school):
     _data, _plan = school
     text = document_text(render(school, sections="contact,tiers"))
-    spec = spec_for(PlanKind.SCHOOL)
+    spec = CONFIG.spec(PlanKind.SCHOOL)
     for section in spec.sections:
-        shown = section.title in text
+        shown = layout.titles(spec)[section.key] in text
         assert shown is (section.key in ("contact", "tiers")), section.key
     assert "Review Status and Comments" not in text
     assert "Custom report: Contact Information; Tiers of Support" in squash(text)
@@ -256,8 +267,8 @@ def test_a_custom_report_holds_only_the_chosen_sections(school):
 def test_targets_is_every_targets_section_and_charts_adds_their_charts(district):
     content = render(district, sections="targets,charts")
     text = document_text(content)
-    spec = spec_for(PlanKind.DISTRICT)
-    assert [s.key for s in spec.sections if s.title in text] == [
+    spec = CONFIG.spec(PlanKind.DISTRICT)
+    assert [s.key for s in spec.sections if layout.titles(spec)[s.key] in text] == [
         "school_targets",
         "demographics",
         "grades",
@@ -363,3 +374,33 @@ def test_progress_shows_in_a_full_report_only_when_there_are_updates(school):
 def test_a_plan_is_only_rendered_with_its_own_data(school, district):
     with pytest.raises(PlanMismatch):
         render_docx(school[1], district[0], CONFIG)
+
+
+# ---- contents with page numbers (issue 13, point 1; the pages: test_render_pdf) -----------
+
+
+@pytest.mark.parametrize(("which", "sections"), [("school", None), ("district", "contact,tiers")])
+def test_each_contents_line_refers_to_its_sections_heading_by_a_page_field(
+    which, sections, request
+):
+    document = docx.Document(io.BytesIO(render(request.getfixturevalue(which), sections=sections)))
+    body = document.element.body
+    marked = {}  # bookmark name -> text of the Heading 1 it sits in
+    for p in document.paragraphs:
+        for start in p._p.iter(qn("w:bookmarkStart")):
+            assert p.style is not None and p.style.name == "Heading 1"
+            marked[start.get(qn("w:name"))] = p.text
+    lines = [
+        p for p in document.paragraphs if p.style is not None and p.style.name == "AIP Contents"
+    ]
+    assert len(lines) >= 3
+    for line in lines:
+        (instruction,) = [t.text for t in line._p.iter(qn("w:instrText"))]
+        name = re.fullmatch(r" PAGEREF (\S+) \\h ", instruction)
+        assert name is not None, instruction
+        assert marked[name[1]] == line.text.strip()
+        (stop,) = line.paragraph_format.tab_stops
+        assert stop.leader is not None and stop.leader.name == "DOTS"
+    assert len(marked) == len(lines)
+    assert len(body.findall(".//" + qn("w:bookmarkEnd"))) >= len(lines)
+    assert document.settings.element.find(qn("w:updateFields")).get(qn("w:val")) == "true"

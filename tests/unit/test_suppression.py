@@ -21,8 +21,8 @@ from openpyxl import load_workbook
 
 from aip_forms.config import ProgramConfig
 from aip_forms.domain import Lea, PlanKind, School
-from aip_forms.plan import Plan
-from aip_forms.plan_data import DataRow, PlanData
+from aip_forms.filled_plan import Plan
+from aip_forms.issued_data import DataRow, PlanData
 from aip_forms.spec import spec_for
 from exports import layout
 from exports.context import HIDDEN, document_context

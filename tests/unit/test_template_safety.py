@@ -18,8 +18,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from aip_forms.domain import Lea, PlanKind
-from aip_forms.plan import Plan
-from aip_forms.plan_data import PlanData
+from aip_forms.filled_plan import Plan
+from aip_forms.issued_data import PlanData
 from exports import make_templates
 from exports.render import environment, render_docx, xml_text
 from exports.review import ReviewComment, ReviewInfo

@@ -16,12 +16,12 @@ import pytest
 
 from aip_forms.domain import PlanKind
 from aip_forms.spec import META_SHEET
+from aip_forms.workbook_format.metadata import Metadata, read_metadata, sign
 from tests.support import hostile, mutate
 from tests.support.mutate import KEY
 from validators.cells import WorkbookCells
 from validators.problems import CATALOGUE, problem
 from validators.validate import Expectation, ValidationReport, validate_upload
-from workbook_templates.metadata import Metadata, read_metadata, sign
 
 SCHOOL, DISTRICT = PlanKind.SCHOOL, PlanKind.DISTRICT
 CONTACT = "1 Contact Information"
@@ -307,23 +307,20 @@ def test_fields_are_found_at_their_spec_positions_when_the_names_are_dropped(kin
     assert plan_of(report) == example_plans[kind]
 
 
-def test_a_moved_field_is_read_where_its_name_points(example_plans):
+def test_a_redirected_name_is_reported_and_the_issued_cell_is_read(example_plans):
+    """NAME_MOVED: the plan is read where it was issued, whatever the names say."""
     name = "aip_contact_email"
     data = mutate.with_names(mutate.example(SCHOOL), {name: f"'{CONTACT}'!$E$13"})
-    moved = mutate.with_cells(
-        data, {(CONTACT, "E13"): "moved@belen.k12.nm.us", (CONTACT, "C13"): None}
-    )
+    moved = mutate.with_cells(data, {(CONTACT, "E13"): "moved@belen.k12.nm.us"})
 
     report = validate(moved)
 
-    assert report.outcome == "valid"
-    assert report.plan is not None
-    assert report.plan.field("contact", "email") == "moved@belen.k12.nm.us"
-    bad = validate(mutate.with_cells(moved, {(CONTACT, "E13"): "not an address"}))
-    assert at(bad, "EMAIL_INVALID") == [f"{CONTACT}!E13"]
+    assert [(p.code, p.sheet, p.cell) for p in report.errors] == [("NAME_MOVED", CONTACT, "C13")]
+    assert f"{CONTACT}!E13" in report.errors[0].message
+    assert plan_of(report) == example_plans[SCHOOL]
 
 
-def test_a_name_pointing_nowhere_falls_back_to_the_spec_position(example_plans):
+def test_a_broken_name_is_harmless_and_a_name_to_another_sheet_is_reported(example_plans):
     data = mutate.with_names(
         mutate.example(SCHOOL),
         {
@@ -335,7 +332,8 @@ def test_a_name_pointing_nowhere_falls_back_to_the_spec_position(example_plans):
 
     report = validate(data)
 
-    assert report.outcome == "valid"
+    assert [p.code for p in report.errors] == ["NAME_MOVED"]
+    assert "No Such Sheet!C11" in report.errors[0].message
     assert plan_of(report) == example_plans[SCHOOL]
 
 

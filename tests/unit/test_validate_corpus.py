@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import signal
 import time
 import tracemalloc
 from collections import Counter
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 
 from aip_forms.domain import PlanKind
 from aip_forms.spec import spec_for
-from tests.support import mutate
+from tests.support import guard, mutate
 from tests.support.mutate import Formula
 from validators.problems import CATALOGUE
 from validators.validate import ValidationReport, validate_upload
@@ -37,16 +36,8 @@ CELL = re.compile(r"^[A-Z]{1,3}([1-9][0-9]*)$")
 
 @contextmanager
 def hang_guard(what: str) -> Iterator[None]:
-    def hung(signum: int, frame: object) -> None:
-        raise TimeoutError(f"{what}: no answer in {HANG_GUARD} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(HANG_GUARD)
-    try:
+    with guard.hang_guard(HANG_GUARD, what):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def complaints(report: object) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,10 +18,10 @@ from click.testing import CliRunner
 from aip_forms.cli import cli
 from aip_forms.domain import PlanKind
 from aip_forms.spec import META_SHEET
-from tests.support import hostile, mutate
+from aip_forms.workbook_format.metadata import read_metadata
+from tests.support import guard, hostile, mutate
 from validators.problems import CATALOGUE, Problem
 from validators.validate import Expectation, ValidationReport, validate_upload
-from workbook_templates.metadata import read_metadata
 
 SCHOOL = PlanKind.SCHOOL
 HANG_GUARD = 30  # seconds: a hang detector, not a speed goal (see bench/bench_validate.py)
@@ -31,16 +30,8 @@ MiB = 1 << 20
 
 @pytest.fixture(autouse=True)
 def hang_guard() -> Iterator[None]:
-    def hung(signum: int, frame: object) -> None:
-        raise TimeoutError(f"no answer in {HANG_GUARD} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(HANG_GUARD)
-    try:
+    with guard.hang_guard(HANG_GUARD):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def example() -> bytes:
@@ -139,8 +130,8 @@ CASES = [
     ),
     Case("edited-hmac", edited_signature, 2, ["META_SIGNATURE_INVALID"], advice="altered"),
     Case(
-        "100000-rows",
-        lambda: mutate.with_long_sheet(example(), TIERS, rows=100_000),
+        "30000-rows",
+        lambda: mutate.with_long_sheet(example(), TIERS, rows=30_000),
         1,
         ["SHEET_TOO_LONG"],
         [f"{TIERS}!A5001"],
@@ -258,8 +249,9 @@ def test_missing_sheets_are_named(files: dict[str, bytes]) -> None:
 
 
 def test_a_long_sheet_is_read_in_little_memory(files: dict[str, bytes]) -> None:
-    """The 100,000 rows are refused after the first few thousand, not held in memory."""
-    data = files["100000-rows"]
+    """The 30,000 rows are refused after the first few thousand, not held in memory (100,000
+    are more elements than intake reads: see test_validate_issue9.py)."""
+    data = files["30000-rows"]
     tracemalloc.start()
     try:
         report = validate_upload(data, key=mutate.KEY, config=mutate.CONFIG)

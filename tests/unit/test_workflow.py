@@ -20,15 +20,16 @@ from sqlalchemy.exc import DBAPIError
 from aip_forms.db.models import LeaRow, SchoolRow
 from aip_forms.db.session import make_engine, upgrade
 from aip_forms.domain import PlanKind
-from aip_forms.plan import Plan, PlanSection
+from aip_forms.errors import Conflict, Forbidden, InvalidInput
+from aip_forms.filled_plan import Plan, PlanSection
 from aip_forms.services import audit
-from aip_forms.services.errors import Forbidden, InvalidInput, WorkflowRefused
-from aip_forms.services.review import add_comment, approve, comments_of, return_plan
+from aip_forms.services.review import comments_of
 from aip_forms.services.submissions import SubmitResult, list_submissions, submit
 from aip_forms.services.uow import UowFactory, sql_uow
 from aip_forms.services.users import add_user
 from aip_forms.services.workflow import Decision, PlanStatus, after_review, after_upload
 from aip_forms.storage import CheckResult, CheckStatus, ObjectExists, ObjectNotFound, StoredObject
+from tests.support.nm import add_comment, approve, return_plan
 from validators.validate import Expectation, Identity, Outcome, ValidationReport
 
 # ---- fakes ---------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_uploads_move_a_plan_forward(status: PlanStatus, final: bool, after: Pla
 )
 @pytest.mark.parametrize("final", [False, True])
 def test_a_plan_under_review_or_approved_takes_no_upload(status: PlanStatus, final: bool) -> None:
-    with pytest.raises(WorkflowRefused):
+    with pytest.raises(Conflict):
         after_upload(status, final)
 
 
@@ -192,7 +193,7 @@ def test_reviewers_decide_plans_under_review(status: PlanStatus) -> None:
 
 @pytest.mark.parametrize("status", [PlanStatus.DRAFT, PlanStatus.RETURNED, PlanStatus.APPROVED])
 def test_reviewers_cannot_decide_other_plans(status: PlanStatus) -> None:
-    with pytest.raises(WorkflowRefused):
+    with pytest.raises(Conflict):
         after_review(status, Decision.APPROVE)
 
 
@@ -306,7 +307,7 @@ def test_an_invalid_upload_is_refused_with_its_report_and_nothing_stored(world: 
 def test_returning_needs_a_comment(world: World) -> None:
     first = world.submit(school_book("first"), "school@belen.org", final=True)
     assert first.submission is not None
-    with pytest.raises(WorkflowRefused, match="needs a comment"):
+    with pytest.raises(Conflict, match="needs a comment"):
         return_plan(first.submission.id, reviewer_email="district@belen.org", uow=world.uow)
     add_comment(first.submission.id, "See Step 3", author_email="district@belen.org",
                 uow=world.uow, section="3")  # fmt: skip
@@ -324,7 +325,7 @@ def test_only_the_version_under_review_can_be_decided(world: World) -> None:
                 comment="again")  # fmt: skip
     second = world.submit(school_book("second"), "school@belen.org", final=True)
     assert second.submission is not None
-    with pytest.raises(WorkflowRefused, match="not the version under review"):
+    with pytest.raises(Conflict, match="not the version under review"):
         approve(first.submission.id, reviewer_email="district@belen.org", uow=world.uow)
     assert approve(second.submission.id, reviewer_email="district@belen.org", uow=world.uow)
 

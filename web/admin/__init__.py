@@ -1,0 +1,1 @@
+"""PED administration: registrations, users, announcements."""

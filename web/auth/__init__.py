@@ -1,0 +1,1 @@
+"""Registration, sign-in with a second factor, password reset and sign-out."""

@@ -1,0 +1,1 @@
+"""Monitoring dashboards (issue 12): statewide, district and school views."""

@@ -1,0 +1,1 @@
+"""The landing page (role choice), the role switcher and the home screen."""

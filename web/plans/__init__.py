@@ -1,0 +1,1 @@
+"""My plans (coordinators): workbooks, uploads with cell-level reports, receipts, history."""
