@@ -449,6 +449,33 @@ def group_table(
     )
 
 
+def demographics_section(step: str, title: str, w: Wording) -> SectionSpec:
+    """Targets per demographic subgroup (steps 2A/3A): the same table in every plan."""
+    return SectionSpec(
+        key="demographics",
+        step=step,
+        sheet=f"{step} Demographic Targets",
+        title=title,
+        purpose="Identify attendance disparities across student groups to target "
+        "interventions effectively.",
+        tables=(
+            group_table("subgroups", "Demographic Subgroups", RowSource.SUBGROUPS, "subgroup", w),
+        ),
+    )
+
+
+def grades_section(step: str, title: str, purpose: str, w: Wording) -> SectionSpec:
+    """Targets per grade level (steps 2B/3B)."""
+    return SectionSpec(
+        key="grades",
+        step=step,
+        sheet=f"{step} Grade Targets",
+        title=title,
+        purpose=purpose,
+        tables=(group_table("grades", "Grade Levels", RowSource.GRADES, "grade", w),),
+    )
+
+
 def tier_tables(config_tiers: tuple[tuple[int, str, str], ...]) -> tuple[TableSpec, ...]:
     tables = []
     for i, (tier, name, band) in enumerate(config_tiers):
@@ -709,26 +736,14 @@ def district_spec(w: Wording = NM_WORDING) -> FormSpec:
                     ),
                 ),
             ),
-            SectionSpec(
-                key="demographics",
-                step="3A",
-                sheet="3A Demographic Targets",
-                title="Step 3 - District Attendance Improvement Targets (Demographics)",
-                purpose="Identify attendance disparities across student groups to target "
-                "interventions effectively.",
-                tables=(
-                    group_table(
-                        "subgroups", "Demographic Subgroups", RowSource.SUBGROUPS, "subgroup", w
-                    ),
-                ),
+            demographics_section(
+                "3A", "Step 3 - District Attendance Improvement Targets (Demographics)", w
             ),
-            SectionSpec(
-                key="grades",
-                step="3B",
-                sheet="3B Grade Targets",
-                title="Step 3 - District Grade Improvement Targets",
-                purpose="Set grade-specific improvement goals, Pre-K through 12th grade.",
-                tables=(group_table("grades", "Grade Levels", RowSource.GRADES, "grade", w),),
+            grades_section(
+                "3B",
+                "Step 3 - District Grade Improvement Targets",
+                "Set grade-specific improvement goals, Pre-K through 12th grade.",
+                w,
             ),
             tier_section(w),
             certification_section("I confirm that my submission is complete and final."),
@@ -779,26 +794,14 @@ def school_spec(w: Wording = NM_WORDING) -> FormSpec:
         title="School Attendance Improvement Plan",
         sections=(
             school_contact_section(w),
-            SectionSpec(
-                key="demographics",
-                step="2A",
-                sheet="2A Demographic Targets",
-                title=f"Step 2 - {w.metric_title} Data for Sub-populations (Demographics)",
-                purpose="Identify attendance disparities across student groups to target "
-                "interventions effectively.",
-                tables=(
-                    group_table(
-                        "subgroups", "Demographic Subgroups", RowSource.SUBGROUPS, "subgroup", w
-                    ),
-                ),
+            demographics_section(
+                "2A", f"Step 2 - {w.metric_title} Data for Sub-populations (Demographics)", w
             ),
-            SectionSpec(
-                key="grades",
-                step="2B",
-                sheet="2B Grade Targets",
-                title=f"Step 2 - {w.metric_title} Data for Grade Levels",
-                purpose="Set grade-specific improvement goals.",
-                tables=(group_table("grades", "Grade Levels", RowSource.GRADES, "grade", w),),
+            grades_section(
+                "2B",
+                f"Step 2 - {w.metric_title} Data for Grade Levels",
+                "Set grade-specific improvement goals.",
+                w,
             ),
             root_cause,
             tier_section(w),

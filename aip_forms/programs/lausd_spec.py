@@ -24,7 +24,8 @@ from aip_forms.spec import (
     TableSpec,
     Wording,
     certification_section,
-    group_table,
+    demographics_section,
+    grades_section,
     progress_section,
     school_contact_section,
     tier_section,
@@ -216,26 +217,12 @@ def lausd_school_spec(w: Wording) -> FormSpec:
         title="School Attendance Improvement Plan",
         sections=(
             school_contact_section(w),
-            SectionSpec(
-                key="demographics",
-                step="2A",
-                sheet="2A Demographic Targets",
-                title=f"Step 2 - {w.metric_title} by Subgroup",
-                purpose="Identify attendance disparities across student groups to target "
-                "interventions effectively.",
-                tables=(
-                    group_table(
-                        "subgroups", "Demographic Subgroups", RowSource.SUBGROUPS, "subgroup", w
-                    ),
-                ),
-            ),
-            SectionSpec(
-                key="grades",
-                step="2B",
-                sheet="2B Grade Targets",
-                title=f"Step 2 - {w.metric_title} in the Targeted Grades",
-                purpose=f"Set a goal for each targeted grade, {w.target_rule}.",
-                tables=(group_table("grades", "Grade Levels", RowSource.GRADES, "grade", w),),
+            demographics_section("2A", f"Step 2 - {w.metric_title} by Subgroup", w),
+            grades_section(
+                "2B",
+                f"Step 2 - {w.metric_title} in the Targeted Grades",
+                f"Set a goal for each targeted grade, {w.target_rule}.",
+                w,
             ),
             counselor_section(),
             *(objective_section(*objective) for objective in OBJECTIVES),
