@@ -157,8 +157,8 @@ def _instructions_sheet(
         put(cell, cells.get(key, line.text))
         if len(line.text) > width:
             ws.row_dimensions[row].height = _row_height(line.text, width)
-        elif line.style == "aip_for":  # names vary: room for two lines
-            ws.row_dimensions[row].height = 2 * fit.line_height(12) + 3
+        elif line.style == "aip_for":  # names vary: room for three lines (a long school's)
+            ws.row_dimensions[row].height = 3 * fit.line_height(12) + 3
         elif line.lines > 1:  # an entity's text, known per workbook: the room it may need
             ws.row_dimensions[row].height = line.lines * fit.LINE_POINTS + 3
     print_setup(ws, landscape=False)

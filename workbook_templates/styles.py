@@ -67,6 +67,13 @@ def named_styles() -> list[NamedStyle]:
             alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"),
         ),
         _style("aip_prefilled", fill=grey, border=BOX, protection=locked, alignment=_wrap_top),
+        _style(  # a pre-filled name: its row is the layout's, so it shrinks, never wraps
+            "aip_prefilled_line",
+            fill=grey,
+            border=BOX,
+            protection=locked,
+            alignment=Alignment(vertical="top", shrink_to_fit=True),
+        ),
         _style(
             "aip_prefilled_int",
             fill=grey,
@@ -130,6 +137,8 @@ def register(workbook: Workbook) -> None:
 
 def value_style(field: FieldSpec) -> str:
     """The named style of a field's value cell (pre-filled or input, by type)."""
+    if field.prefilled and field.type is FieldType.TEXT and field.column is None:
+        return "aip_prefilled_line"  # an LEA or school name on the contact sheet
     suffix = {FieldType.PERCENT: "_pct", FieldType.INTEGER: "_int", FieldType.DATE: "_date"}
     kind = "aip_prefilled" if field.prefilled else "aip_input"
     style = kind + suffix.get(field.type, "")

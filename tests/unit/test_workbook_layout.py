@@ -71,6 +71,22 @@ def _books() -> Iterator[tuple[str, Workbook]]:
             f"{kind} progress",
             build_workbook(progress_spec(kind), progress, CONFIG, SETTINGS, issued_at=ISSUED),
         )
+    # The longest names the samples hold (LAUSD's sample LEA) and longer: pre-filled, so
+    # their rows cannot be sized for them; they must still stay in their cells.
+    data = mutate.plan_data(PlanKind.SCHOOL)
+    assert data.school is not None
+    long_names = data.model_copy(
+        update={
+            "lea": data.lea.model_copy(update={"name": "LOS ANGELES UNIFIED (SYNTHETIC SAMPLE)"}),
+            "school": data.school.model_copy(
+                update={"name": "Los Padillas Hills Early College High School"}
+            ),
+        }
+    )
+    spec = CONFIG.spec(PlanKind.SCHOOL)
+    yield "school plan with long names", build_workbook(
+        spec, long_names, CONFIG, SETTINGS, issued_at=ISSUED
+    )
 
 
 BOOKS = dict(_books())
@@ -103,6 +119,8 @@ def overlaps(ws: Worksheet) -> list[str]:
             width = sum(_width(ws, c) for c in cols)
             height = sum(_height(ws, r) for r in rows)
             where = f"{ws.title}!{cell.coordinate} {cell.value[:40]!r}"
+            if cell.alignment.shrink_to_fit and not cell.alignment.wrap_text:
+                continue  # one line, in a smaller type where it must: never beyond its cell
             if cell.alignment.wrap_text:
                 lines = fit.wrapped_lines(cell.value, width, size=size, bold=bold)
                 need = lines * fit.line_height(size) * 0.95
