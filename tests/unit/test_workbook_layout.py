@@ -84,8 +84,9 @@ def _books() -> Iterator[tuple[str, Workbook]]:
         }
     )
     spec = CONFIG.spec(PlanKind.SCHOOL)
-    yield "school plan with long names", build_workbook(
-        spec, long_names, CONFIG, SETTINGS, issued_at=ISSUED
+    yield (
+        "school plan with long names",
+        build_workbook(spec, long_names, CONFIG, SETTINGS, issued_at=ISSUED),
     )
 
 
