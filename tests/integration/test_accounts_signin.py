@@ -174,15 +174,16 @@ def test_totp_enrolled_with_a_qr_code_replaces_the_mailed_code(portal: Portal, u
 
     import pyotp
 
-    portal.clock.now = dt.datetime.now(dt.UTC)  # pyotp's now() reads the real clock
+    portal.clock.now = dt.datetime.now(dt.UTC)  # codes from the portal's clock, never now()
     enrollment = signin.start_totp(user, uow=portal.uow, issuer=portal.site.totp_issuer)
     assert enrollment.uri.startswith("otpauth://totp/")
     assert enrollment.qr_svg.startswith("<svg") and "</svg>" in enrollment.qr_svg
     totp = pyotp.TOTP(enrollment.secret)
+    code = totp.at(portal.clock.now)  # not now(): a 30 s step may turn while the test runs
     with pytest.raises(InvalidInput, match="code: is not the code"):
-        signin.confirm_totp(user, "000000" if totp.now() != "000000" else "111111",
+        signin.confirm_totp(user, "000000" if code != "000000" else "111111",
                             uow=portal.uow, clock=portal.clock)  # fmt: skip
-    signin.confirm_totp(user, totp.now(), uow=portal.uow, clock=portal.clock)
+    signin.confirm_totp(user, code, uow=portal.uow, clock=portal.clock)
     assert "totp.enrolled" in portal.audit_actions()
 
     mails_before = len(portal.mails(user))
@@ -192,7 +193,7 @@ def test_totp_enrolled_with_a_qr_code_replaces_the_mailed_code(portal: Portal, u
     with pytest.raises(Conflict, match="authenticator app"):
         portal.resend(challenge.id)
     with pytest.raises(InvalidInput, match="not right"):
-        portal.finish(challenge.id, totp.now())  # the code used to confirm: no replay
+        portal.finish(challenge.id, code)  # the code used to confirm: no replay
     portal.clock.advance(seconds=30)
     done = portal.finish(challenge.id, totp.at(portal.clock.now))
     assert done.user.totp
@@ -206,9 +207,12 @@ def test_a_stale_totp_code_is_refused(portal: Portal, user: str) -> None:
     portal.clock.now = dt.datetime.now(dt.UTC)
     enrollment = signin.start_totp(user, uow=portal.uow, issuer=portal.site.totp_issuer)
     totp = pyotp.TOTP(enrollment.secret)
-    old = totp.at(portal.clock.now - dt.timedelta(minutes=5))
-    if old == totp.now():
-        pytest.skip("the random codes are equal")
+    current = totp.at(portal.clock.now)
+    old = next(  # five minutes or more ago, and not by chance the current code
+        code
+        for minutes in range(5, 60)
+        if (code := totp.at(portal.clock.now - dt.timedelta(minutes=minutes))) != current
+    )
     with pytest.raises(InvalidInput):
         signin.confirm_totp(user, old, uow=portal.uow, clock=portal.clock)
 

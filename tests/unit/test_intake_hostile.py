@@ -9,7 +9,6 @@ import io
 import shutil
 import subprocess
 import threading
-import time
 import tracemalloc
 import urllib.request
 import zipfile
@@ -23,15 +22,16 @@ import pytest
 from tests.support import hostile
 from validators.intake import check_upload
 from validators.problems import UnreadableWorkbook
+from validators.safety import work_clock
 
 SAVE_AS = "Excel Workbook (.xlsx)"
 
 
 def refusal(data: bytes, filename: str | None = "plan.xlsx") -> UnreadableWorkbook:
-    started = time.perf_counter()
+    started = work_clock()  # this thread's CPU time: a busy machine must not fail the test
     with pytest.raises(UnreadableWorkbook) as refused:
         check_upload(data, filename)
-    assert time.perf_counter() - started < 0.5
+    assert work_clock() - started < 2  # issue 9: any file refused within 2 s
     assert all(p.severity == "error" for p in refused.value.problems)
     return refused.value
 
