@@ -68,8 +68,9 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# A failed test runs once more; the summary lists it as RERUN either way (README "Tests").
 test: setup lint typecheck
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --reruns 1 -r aR --durations 15
 
 unit: venv
 	$(BIN)/pytest tests/unit -q
