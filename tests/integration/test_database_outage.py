@@ -76,6 +76,38 @@ COMMANDS = {
     "render FILE": ["render", "{workbook}", "--format", "docx", "--out", "{docx}"],
     "compile --lea": ["compile", "--fy", "2027", "--lea", "006", "--out", "{pdf}"],
     "compile --statewide": ["compile", "--fy", "2027", "--statewide", "--out", "{summary}"],
+    "data select": ["data", "select", "--fy", "2027"],
+    "users deactivate": ["users", "deactivate", "a@nm.org"],
+    "users reactivate": ["users", "reactivate", "a@nm.org"],
+    "users revoke": ["users", "revoke", "a@nm.org", "--role", "ped_coordinator"],
+    "reminders send": ["reminders", "send", "--today", "2026-10-01"],
+    "report eoy --lea": [
+        "report",
+        "eoy",
+        "--fy",
+        "2027",
+        "--lea",
+        "006",
+        "--format",
+        "xlsx",
+        "--out",
+        "{summary}",
+    ],
+    "report eoy --statewide": [
+        "report",
+        "eoy",
+        "--fy",
+        "2027",
+        "--statewide",
+        "--format",
+        "pdf",
+        "--out",
+        "{pdf}",
+    ],
+    "retention list": ["retention", "list"],
+    "retention purge": ["retention", "purge", "--yes"],
+    "backup create": ["backup", "create", "--out", "{dir}"],
+    "mail queued": ["mail", "queued"],
 }
 
 
@@ -100,6 +132,8 @@ def test_every_command_that_needs_the_database_exits_3_with_one_line(
     assert lines[0].startswith("Error: the database is unavailable: "), (name, lines)
     assert "Traceback" not in result.output and "secret" not in result.output
     assert not (unreachable / "out.xlsx").exists() and not (unreachable / "plan.docx").exists()
+    assert not (unreachable / "summary.xlsx").exists() and not (unreachable / "packet.pdf").exists()
+    assert not (unreachable / "out").exists() or not any((unreachable / "out").iterdir())
 
 
 def test_an_outage_is_the_same_line_from_a_real_process(unreachable: Path) -> None:
