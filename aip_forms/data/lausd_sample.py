@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from aip_forms.data.nm_leas import LeaInput, SchoolInput, plan_schools
+from aip_forms.data.nm_leas import LeaInput, NameParts, SchoolInput, plan_schools
 from aip_forms.domain import LeaType
 
 LEA_CODE = "19647"  # synthetic, in the shape of a county-district code
@@ -30,8 +30,26 @@ def leas() -> tuple[LeaInput, ...]:
     )
 
 
+# Made-up school names in the words of a Southern California city (its plants, hills and
+# streets), not New Mexico's; any likeness to a real school's name is chance.
+NAME_PARTS: NameParts = (
+    (
+        "Acacia", "Agave", "Alder", "Bayview", "Bluebird", "Bougainvillea", "Brookside",
+        "Canyon Oak", "Carob", "Cedar Glen", "Citrus", "Coastline", "Coral Tree", "Cypress",
+        "Dahlia", "Eucalyptus", "Fairgrove", "Foothill", "Garnet", "Gull", "Harbor Light",
+        "Hibiscus", "Hillcrest", "Jacaranda", "Juniper Ridge", "Lantana", "Larkspur",
+        "Laurelwood", "Lemon Grove", "Lupine", "Magnolia", "Manzanita", "Marigold",
+        "Meadowlark", "Mesa Verde", "Mockingbird", "Morning Glory", "Oakmont", "Ocean View",
+        "Olive", "Orchard", "Pacific Crest", "Palisade", "Pepper Tree", "Poppy", "Rosewood",
+        "Sagebrush", "Sandpiper", "Seabreeze", "Skyline", "Starlight", "Sunflower",
+        "Sycamore", "Tamarind", "Toyon", "Verbena", "Walnut", "Wisteria", "Yarrow",
+    ),
+    ("Avenue", "Boulevard", "Gardens", "Grove", "Heights", "Park", "Terrace", "Vista", "", ""),
+)  # fmt: skip
+
+
 def schools(rng: np.random.Generator) -> tuple[SchoolInput, ...]:
-    return plan_schools(leas(), rng, TARGET_STUDENTS)
+    return plan_schools(leas(), rng, TARGET_STUDENTS, NAME_PARTS)
 
 
 def academic_index(

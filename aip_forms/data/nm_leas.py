@@ -384,15 +384,23 @@ class SchoolInput:
     per_grade: tuple[float, ...]  # expected students in each of GRADE_CODES
 
 
+NameParts = tuple[tuple[str, ...], tuple[str, ...]]  # (first words, second words)
+NM_NAME_PARTS: NameParts = (_NAME_FIRST, _NAME_SECOND)
+
+
 def plan_schools(
-    leas: tuple[LeaInput, ...], rng: np.random.Generator, total_students: int
+    leas: tuple[LeaInput, ...],
+    rng: np.random.Generator,
+    total_students: int,
+    name_parts: NameParts = NM_NAME_PARTS,
 ) -> tuple[SchoolInput, ...]:
-    """Schools of every LEA with grade spans and sizes that add up to about total_students."""
+    """Schools of every LEA with grade spans and sizes that add up to about total_students;
+    names drawn from `name_parts` (made-up place words of the program's region)."""
     scale = total_students / sum(lea.students for lea in leas)
     schools: list[SchoolInput] = []
     for lea in leas:
         spans = _spans(lea)
-        names = _names(lea, spans, rng)
+        names = _names(lea, spans, rng, name_parts)
         capacity = rng.lognormal(0.0, 0.3, size=len(spans))
         capacity[[level == "alternative" for level, _, _ in spans]] *= 0.25
         served = np.array([_serves(low, high) for _, low, high in spans])  # schools x grades
@@ -444,11 +452,14 @@ def _spans(lea: LeaInput) -> list[tuple[str, str, str]]:
     )
 
 
-def _names(lea: LeaInput, spans: list[tuple[str, str, str]], rng: np.random.Generator) -> list[str]:
+def _names(
+    lea: LeaInput, spans: list[tuple[str, str, str]], rng: np.random.Generator, parts: NameParts
+) -> list[str]:
     if lea.type is LeaType.STATE_CHARTER:
         return [lea.name.title().replace("Stem", "STEM")]
     counts = {level: sum(1 for s in spans if s[0] == level) for level, _, _ in spans}
-    stems = [f"{a} {b}".strip() for a in _NAME_FIRST for b in _NAME_SECOND if a != b]
+    firsts, seconds = parts
+    stems = [f"{a} {b}".strip() for a in firsts for b in seconds if a != b]
     order = rng.permutation(len(stems))
     pool = iter(stems[i] for i in order)
     names: list[str] = []
