@@ -331,18 +331,21 @@ def rush(
 
     def client(share: list[School]) -> None:
         for school in share:
-            deadline = time.monotonic() + 180
+            deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
+                pause = 0.3
                 try:
                     r = upload(base, school)
                     status, text = r.status_code, r.text
+                    if status == 429:  # the user's upload quota: wait as the answer says
+                        pause = min(float(r.headers["Retry-After"]), 60.0)
                 except requests.ConnectionError as e:  # the portal itself must not go away
                     status, text = 0, str(e)
                 with lock:
                     answers.append((school.code, status, text))
                 if status in (200, 201):
                     break
-                time.sleep(0.3)
+                time.sleep(pause)
 
     threads = [threading.Thread(target=client, args=(schools[n::clients],)) for n in range(clients)]
     for t in threads:
@@ -354,6 +357,18 @@ def rush(
         for t in threads:
             t.join()
     return answers
+
+
+def outage_refusals(answers: list[Answer]) -> list[str]:
+    """The texts of the 503 answers, after checking that every answer is a store (201), a
+    refusal for the outage (503) or one for the user's upload quota (429: a client sending
+    its upload again every 0.3 s through a long outage uses up its 10 a minute)."""
+    statuses = {status for _, status, _ in answers}
+    assert statuses <= {201, 429, 503}, [a for a in answers if a[1] not in (201, 429, 503)][:3]
+    for _, status, text in answers:
+        if status == 429:
+            assert "workbooks in this minute" in refusal_message(text), text[:300]
+    return [text for _, status, text in answers if status == 503]
 
 
 def refusal_message(text: str) -> str:
