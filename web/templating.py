@@ -44,8 +44,11 @@ def init_app(flask_app: Flask) -> None:
     def portal_context() -> dict[str, Any]:
         person = principal()
         choices = [(grant_key(g), grant_label(g)) for g in person.grants] if person else []
+        ends = session_ends() if person else None
         return {
             "person": person,
             "role_choices": choices,
-            "session_ends": session_ends() if person else None,
+            "session_ends": ends,
+            # seconds left by the portal's clock: the countdown never trusts the browser's
+            "session_left": max(0, int((ends - core().clock()).total_seconds())) if ends else 0,
         }

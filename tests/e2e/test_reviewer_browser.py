@@ -83,6 +83,9 @@ def test_return_with_a_cell_comment_revise_resubmit_approve_and_print(
     plan = world.school_plan
     sign_in(page, world, url, DISTRICT, "r01-district-home")
     page.click("nav >> text=Review")
+    # the portal's clock is September's here, the browser's today's: the countdown goes by
+    # the portal's count of the seconds left, not by the computer's clock
+    assert page.locator("#session-countdown").inner_text() == "(30 min left)"
     check(page, "r02-queue")
     page.select_option("#sort", "name")
     page.click("main button >> text=Show plans")

@@ -4,7 +4,9 @@
   var notice = document.getElementById("session-notice");
   var out = document.getElementById("session-countdown");
   if (!notice || !out) { return; }
-  var ends = parseInt(notice.getAttribute("data-ends"), 10) * 1000;
+  // the seconds left as the portal counted them when it sent the page: a computer whose
+  // clock is off still counts the right minutes
+  var ends = Date.now() + parseInt(notice.getAttribute("data-left"), 10) * 1000;
   function tick() {
     var left = Math.max(0, Math.round((ends - Date.now()) / 60000));
     out.textContent = left > 0 ? "(" + left + " min left)" : "(it has ended: reload to sign in)";
