@@ -23,7 +23,7 @@ from aip_forms.filled_plan import Plan, PlanRow, Value
 from aip_forms.issued_data import DataRow, PeriodRate, PlanData
 from aip_forms.programs.rules import Metric
 from aip_forms.spec import FieldSpec, FieldType, FormSpec, RowSource, SectionSpec, TableSpec
-from aip_forms.workbook_format.layout import history_labels, source_rows
+from aip_forms.workbook_format.layout import source_rows, with_years
 from aip_forms.workbook_format.prefill import COLUMN_VALUES, FIELD_VALUES
 from exports import charts, layout
 from exports.review import PeriodProgress, ReviewInfo, format_when
@@ -130,9 +130,7 @@ class Inputs:
         return self.suppression.is_hidden(entity or self.entity, group_type, code)
 
     def label(self, text: str) -> str:
-        for key, year in history_labels(self.data.fiscal_year).items():
-            text = text.replace("{" + key + "}", year)
-        return text
+        return with_years(text, self.data.fiscal_year)
 
 
 def status_text(plan: Plan, review: ReviewInfo | None) -> str:

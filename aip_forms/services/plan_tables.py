@@ -25,6 +25,7 @@ from aip_forms.services.uow import UowFactory
 from aip_forms.services.workflow import UNDER_REVIEW, PlanStatus
 from aip_forms.spec import FieldSpec, FieldType, SectionSpec
 from aip_forms.storage import ObjectStore
+from aip_forms.workbook_format.layout import with_years
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ def section_view(section: SectionSpec, plan: Plan) -> SectionView:
     values = stored.fields if stored else {}
     fields = tuple(
         FieldLine(
-            _label(f.label, plan.fiscal_year), _cell(section.sheet, f.cell, f, values.get(f.key))
+            with_years(f.label, plan.fiscal_year),
+            _cell(section.sheet, f.cell, f, values.get(f.key)),
         )
         for f in section.fields
         if f.cell
@@ -139,7 +141,7 @@ def section_view(section: SectionSpec, plan: Plan) -> SectionView:
             TableView(
                 table.key,
                 table.label,
-                tuple(_label(c.label, plan.fiscal_year) for c in table.columns),
+                tuple(with_years(c.label, plan.fiscal_year) for c in table.columns),
                 tuple(
                     tuple(
                         _cell(section.sheet, f"{c.column}{row.row}", c, row.values.get(c.key))
@@ -176,10 +178,3 @@ def shown(field: FieldSpec, value: Value) -> str:
     if isinstance(value, dt.date):
         return f"{value:%B} {value.day}, {value.year}"
     return str(value)
-
-
-def _label(label: str, fiscal_year: int) -> str:
-    """A column label with its year placeholders ({y1} is the year before the plan's)."""
-    for n in (1, 2, 3):
-        label = label.replace(f"{{y{n}}}", f"FY{fiscal_year - n}")
-    return label

@@ -174,11 +174,15 @@ def history_labels(fiscal_year: int) -> dict[str, str]:
     return {f"y{k}": f"FY{fiscal_year - k}" for k in range(0, 6)}
 
 
-def column_label(field: FieldSpec, fiscal_year: int) -> str:
-    label = field.label
+def with_years(text: str, fiscal_year: int) -> str:
+    """A spec label with its year placeholders ({y0}, {y1} ...) filled in."""
     for key, year in history_labels(fiscal_year).items():
-        label = label.replace("{" + key + "}", year)
-    return label
+        text = text.replace("{" + key + "}", year)
+    return text
+
+
+def column_label(field: FieldSpec, fiscal_year: int) -> str:
+    return with_years(field.label, fiscal_year)
 
 
 def lookup_values(name: str, config: ProgramConfig) -> tuple[str, ...]:

@@ -117,6 +117,9 @@ def check(page: Page, name: str) -> None:
     )
     assert found == [], f"{name}: {found}"
     assert "Traceback" not in page.content()
+    shown = page.locator("body").inner_text()
+    left = re.findall(r"\{y\d\}|\{\{|\{%", shown)  # a placeholder nobody filled in
+    assert not left, f"{name}: {left}"
 
 
 def error_summary(page: Page) -> str:

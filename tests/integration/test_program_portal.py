@@ -40,9 +40,10 @@ def test_the_portal_names_its_own_program(
 ) -> None:
     portal = make_portal(tmp_path / profile, config=ProgramConfig.load(None, profile))
     client = portal.client()
-    pages = [text(client.get("/sign-in")), text(client.get("/register"))]
+    pages = [text(client.get(path)) for path in ("/sign-in", "/register", "/register/received")]
     open_session(portal, client, "ped@ped.nm.gov")
-    for path in PAGES[2:]:
+    user_id, _ = portal.grants("ped@ped.nm.gov")
+    for path in (*PAGES[2:], f"/admin/users/{user_id}"):
         response = client.get(path)
         assert response.status_code == 200, path
         pages.append(text(response))
@@ -51,6 +52,8 @@ def test_the_portal_names_its_own_program(
     assert "{{" not in shown and "{%" not in shown  # no template code shown as text
     agency = portal.core.config.agency_short
     assert f"School coordinators only: your school&#39;s {agency} code." in shown
+    assert f"School coordinators only: the school&#39;s {agency} code." in shown  # admin
+    assert f"Your request was sent to {agency}&#39;s Absence Coordinator." in shown
     for words in present:
         assert words in shown, words
     for words in absent:

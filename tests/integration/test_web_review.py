@@ -103,6 +103,7 @@ def test_the_plan_page_shows_the_plan_as_tables_by_step(world: World) -> None:
     assert "Step 3 - Root Cause Analysis" in page
     assert "Barriers" in page and "Transportation gaps on rural bus routes" in page
     assert "Chronic Absence FY2026" in page  # a column label with its year
+    assert "Enrollment FY2027 (current year)" in page and "{y" not in page  # the plan's own
     assert "Hispanic or Latino" in page and "24.5%" in page  # a table row, percent shown
     assert f'action="/review/plans/{world.school_plan}/decision"' in page
     # the coordinator reads the page, without the reviewer's forms
