@@ -215,9 +215,13 @@ class MyPlan:
         return STATUS_WORDS.get(self.row.status, self.row.status)
 
     @property
+    def open(self) -> bool:
+        """Still the coordinator's to do: its deadline counts (not once submitted)."""
+        return self.state in (NOT_STARTED, READY, NO_DATA, "draft", "returned")
+
+    @property
     def overdue(self) -> bool:
-        open_states = (NOT_STARTED, READY, NO_DATA, "draft", "returned")
-        return self.days_left < 0 and self.state in open_states
+        return self.days_left < 0 and self.open
 
     @property
     def next_step(self) -> str:

@@ -65,6 +65,11 @@ def test_my_plans_shows_each_period_of_an_approved_plan_with_its_state(portal: P
     assert f"/plans/{UPDATE}/upload" in page
     assert f"/plans/{SCHOOL}-120/workbook" not in page  # 120-day data not loaded
 
+    portal.clock.advance(days=40)  # past the plan's deadline: an approved plan has no count
+    page = text(signed_in(portal).get("/plans"))
+    assert "October 15, 2026" in page and "past the deadline" not in page
+    assert "days left" in page  # the periods' own deadlines still count
+
 
 def test_a_period_waits_for_the_plans_approval(portal: Portal) -> None:
     load_period(portal.core)
