@@ -58,7 +58,13 @@ from aip_forms.filled_plan import Plan
 from aip_forms.programs.rules import Direction
 from aip_forms.services.access import Action, Grant, PlanRef, Role, allows
 from aip_forms.services.deadlines import deadlines_of
-from aip_forms.services.home import NOT_STARTED, STATUS_WORDS, fiscal_year_of, plan_key
+from aip_forms.services.home import (
+    NOT_STARTED,
+    OPEN_STATUSES,
+    STATUS_WORDS,
+    fiscal_year_of,
+    plan_key,
+)
 from aip_forms.services.uow import UowFactory
 from aip_forms.services.workflow import PlanStatus, VersionStatus
 
@@ -71,7 +77,6 @@ ALL = "all"
 SUBGROUP, GRADE = "subgroup", "grade"
 LATE = "late"
 WAITING = "waiting for the plan"
-OPEN_STATUSES = frozenset({NOT_STARTED, PlanStatus.DRAFT.value, PlanStatus.RETURNED.value})
 STATUS_CHOICES = (
     NOT_STARTED,
     *(s.value for s in PlanStatus),

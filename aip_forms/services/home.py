@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from aip_forms.config import Settings
 
 NOT_STARTED = "not started"
+OPEN_STATUSES = frozenset({NOT_STARTED, "draft", "returned"})  # still the coordinator's to do
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class HomeRow:
     @property
     def name(self) -> str:
         return self.school_name or self.lea_name
+
+    def late(self, today: dt.date) -> bool:
+        """Past its deadline and not submitted."""
+        return self.deadline < today and self.status in OPEN_STATUSES
 
 
 def fiscal_year_of(day: dt.date) -> int:
@@ -217,7 +222,7 @@ class MyPlan:
     @property
     def open(self) -> bool:
         """Still the coordinator's to do: its deadline counts (not once submitted)."""
-        return self.state in (NOT_STARTED, READY, NO_DATA, "draft", "returned")
+        return self.state in (READY, NO_DATA, *OPEN_STATUSES)
 
     @property
     def overdue(self) -> bool:

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from aip_forms.db.models import SubmissionRow
 from aip_forms.domain import PlanKind
 from aip_forms.services.access import PlanRef
-from tests.support.plans import DISTRICT, SCHOOL, XLSX, filled
+from tests.support.plans import DISTRICT, SCHOOL, XLSX, filled, submitted
 from tests.support.web import Portal, open_session, portal, text, token
 from validators.validate import Expectation
 
@@ -98,6 +98,16 @@ def test_my_plans_lists_the_roles_plans_with_status_deadline_days_left_and_next_
     assert "Download the pre-filled workbook, fill it in" in page
     portal.clock.advance(days=14)
     assert "3 days past the deadline" in text(signed_in(portal).get("/plans"))
+
+
+def test_the_home_page_marks_plans_late_once_their_deadline_passed(portal: Portal) -> None:
+    page = text(signed_in(portal, "district@belen.org").get("/"))
+    assert "October 1, 2026" in page and ">late<" not in page  # September 14: not yet
+    portal.clock.advance(days=18)  # October 2: the district plan is late, the school's not
+    page = text(signed_in(portal, "district@belen.org").get("/"))
+    assert page.count(">late<") == 1
+    submitted(portal.core, PlanRef(PlanKind.DISTRICT, 2027, "006", None), "district@belen.org")
+    assert ">late<" not in text(signed_in(portal, "district@belen.org").get("/"))
 
 
 def test_the_pre_filled_workbook_is_issued_for_the_plan_on_every_request(portal: Portal) -> None:

@@ -30,7 +30,9 @@ def home() -> Page:
     year = fiscal_year_of(today)
     rows = home_rows(person.role, year, uow=app.uow, config=app.config)
     notices = announcements.current_announcements([person.role], uow=app.uow, today=today)
-    return render_template("home/home.html", rows=rows, fiscal_year=year, announcements=notices)
+    return render_template(
+        "home/home.html", rows=rows, fiscal_year=year, announcements=notices, today=today
+    )
 
 
 @bp.route("/role", methods=["GET", "POST"])
