@@ -99,6 +99,8 @@ def wait_done(client: FlaskClient, path: str, timeout: float = 120) -> str:
 def test_the_statewide_summary_is_a_job_with_a_page_a_download_and_a_mail(world: World) -> None:
     client = as_user(world, PED)
     assert "Statewide summary" in text(client.get("/documents"))
+    district = text(as_user(world, DISTRICT).get("/documents"))  # a district's page: its packet
+    assert "<h1>District packet</h1>" in district and "statewide" not in district.lower()
     r = post(client, "/documents/statewide", {"fiscal_year": "2027"}, page="/documents")
     assert r.status_code == 302 and re.fullmatch(r"/jobs/[0-9a-f]{32}", r.location)
     page = wait_done(client, r.location)
