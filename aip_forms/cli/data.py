@@ -182,6 +182,7 @@ def select_command(fy: str, lea_code: str | None, csv_path: Path | None) -> None
 
     from aip_forms.cli.common import fiscal_year
     from aip_forms.services.selection import select_schools
+    from aip_forms.spreadsheet_text import csv_text
 
     core = app()
     chosen = select_schools(
@@ -212,7 +213,7 @@ def select_command(fy: str, lea_code: str | None, csv_path: Path | None) -> None
             with csv_path.open("w", newline="", encoding="utf-8") as f:
                 writer = csv.writer(f)
                 writer.writerow(headings)
-                writer.writerows(rows)
+                writer.writerows([csv_text(value) for value in row] for row in rows)
         except OSError as e:
             fail(f"cannot write {csv_path}: {e.strerror or e}")
         click.echo(f"Written: {csv_path}")

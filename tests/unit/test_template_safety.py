@@ -155,3 +155,13 @@ def test_the_templates_never_turn_escaping_off(kind):
         xml = "".join(archive.read(n).decode() for n in archive.namelist() if n.endswith(".xml"))
     assert "|safe" not in xml.replace(" ", "") and "autoescape" not in xml
     assert "{{" in xml  # they are templates
+
+
+@pytest.mark.parametrize(
+    "text", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn"]
+)
+def test_csv_cells_that_would_be_formulas_get_a_leading_apostrophe(text: str) -> None:
+    from aip_forms.spreadsheet_text import csv_text
+
+    assert csv_text(text) == "'" + text
+    assert csv_text("BELEN HIGH") == "BELEN HIGH" and csv_text("12.5%") == "12.5%"

@@ -11,9 +11,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from aip_forms.spreadsheet_text import FORMULA_STARTS
 from web.dashboards.tables import Table
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_TITLE_LIMIT = 31
 
 
