@@ -35,10 +35,12 @@ def create_app(app: App | None = None, *, testing: bool = False) -> Flask:
     from web.plans.views import allow_uploads
     from web.plans.views import bp as plans_bp
     from web.review.views import bp as review_bp
+    from web.routing import RecordId
     from web.settings import PortalSettings
 
     core = app if app is not None else App.from_env()
     flask_app = Flask(__name__)
+    flask_app.url_map.converters["int"] = RecordId  # before any route is added
     flask_app.testing = testing
     flask_app.extensions["aip"] = core
     portal = PortalSettings.of(core)
