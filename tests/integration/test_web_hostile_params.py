@@ -8,6 +8,8 @@ database's integer was a 500 on every `<int:...>` route (`web.routing.RecordId`)
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.routing import BuildError, Rule
 
@@ -43,7 +45,9 @@ ROLES = ("ped@ped.nm.gov", "school@belen.org")
 
 def _path(rule: Rule, value: str) -> str | None:
     """The rule's address with `value` in every argument that takes it (else "1")."""
-    arguments = {}
+    arguments = dict.fromkeys(rule.arguments, "1")
+    if "action" in arguments:
+        arguments["action"] = "reactivate"
     for name in rule.arguments:
         for candidate in (value, "1", "FY2027-school-006001"):
             try:
@@ -73,7 +77,7 @@ def test_no_page_fails_on_hostile_addresses_or_queries(portal: Portal, email: st
         if r.endpoint not in ("static", "auth.sign_out") and "GET" in (r.methods or ())
     ]
     assert len(rules) > 30
-    failures = []
+    failures, walked = [], 0
     for rule in rules:
         api = portal.flask.view_functions[rule.endpoint].access_policy.who == TOKEN  # type: ignore[attr-defined]
         headers = {"Authorization": f"Bearer {secret}"} if api else {}
@@ -83,8 +87,56 @@ def test_no_page_fails_on_hostile_addresses_or_queries(portal: Portal, email: st
                 continue
             open_session(portal, client, email)
             r = client.get(path, query_string=dict.fromkeys(QUERY, value), headers=headers)
+            walked += 1
             body = r.get_data()  # a page, or a workbook or document downloaded
             echoed = r.mimetype == "text/html" and b"<script>alert(1)" in body  # JSON may quote
+            if r.status_code >= 500 or b"Traceback" in body or echoed:
+                failures.append((rule.rule, repr(value)[:40], r.status_code))
+    assert walked > 40 * len(HOSTILE), walked  # every route, nearly every value
+    assert failures == [], "\n".join(map(str, failures))
+
+
+# Every form field name the portal's templates use.
+FIELDS = (
+    "action", "audience", "body", "cell", "certify", "code", "confirm", "current", "days",
+    "decision", "due_on", "email", "ends_on", "first_name", "fiscal_year", "format", "from",
+    "fy", "grant", "last_name", "lea", "lea_code", "name", "next", "password", "period",
+    "phone", "reason", "report", "role", "school_code", "scope", "scopes", "section",
+    "sections", "starts_on", "title", "to", "which",
+)  # fmt: skip
+# Routes whose effect would end the walk itself: the session or the walker's own account.
+ENDS_WALK = ("auth.sign_out", "admin.account_status", "admin.revoke")
+
+
+@pytest.mark.parametrize("email", (*ROLES, "district@belen.org"))
+def test_no_form_fails_on_hostile_values(portal: Portal, email: str) -> None:
+    """Every POST route, with each hostile value in every field a form of the portal has
+    (files left out: uploads have their own hostile suites) and a valid CSRF token."""
+    from aip_forms.domain import PlanKind
+    from aip_forms.services.access import PlanRef
+
+    submitted(portal.core, PlanRef(PlanKind.SCHOOL, 2027, "006", "006001"), "school@belen.org")
+    client = portal.client()
+    rules = [
+        r
+        for r in portal.flask.url_map.iter_rules()
+        if "POST" in (r.methods or ())
+        and r.endpoint not in ENDS_WALK
+        and not r.rule.startswith("/api/")
+    ]
+    assert len(rules) > 20, [r.endpoint for r in rules]
+    failures = []
+    for rule in rules:
+        path = _path(rule, "1")
+        assert path is not None, rule
+        for value in HOSTILE:
+            open_session(portal, client, email)
+            page = client.get("/account/tokens")  # a page with a form: a fresh CSRF token
+            found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+            assert found
+            r = client.post(path, data={**dict.fromkeys(FIELDS, value), "csrf_token": found[1]})
+            body = r.get_data()
+            echoed = r.mimetype == "text/html" and b"<script>alert(1)" in body
             if r.status_code >= 500 or b"Traceback" in body or echoed:
                 failures.append((rule.rule, repr(value)[:40], r.status_code))
     assert failures == [], "\n".join(map(str, failures))
