@@ -28,6 +28,7 @@ from aip_forms.services.access import Action, Grant, PlanRef, Role, allows
 from aip_forms.services.deadlines import deadlines_of
 from aip_forms.services.repository import find_plan
 from aip_forms.services.uow import UowFactory
+from aip_forms.services.workflow import PlanStatus
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
     from aip_forms.config import Settings
 
 NOT_STARTED = "not started"
-OPEN_STATUSES = frozenset({NOT_STARTED, "draft", "returned"})  # still the coordinator's to do
+# still the coordinator's to do
+OPEN_STATUSES = frozenset({NOT_STARTED, PlanStatus.DRAFT.value, PlanStatus.RETURNED.value})
 
 
 @dataclass(frozen=True)
