@@ -6,6 +6,7 @@ attributes are used (no style attribute), so the portal's CSP holds."""
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -15,6 +16,7 @@ GRID, TEXT = "#a9aeb1", "#1b1b1b"
 WIDTH = 560
 LABEL_W = 170
 ROW_H = 34
+LABEL_CHARS = 24  # of a bar row's label per line
 FONT = 'font-family="Source Sans Pro, Helvetica, Arial, sans-serif" font-size="13"'
 
 
@@ -59,10 +61,7 @@ def bars(
         body.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{tick}%</text>')
     for i, (label, target, actual) in enumerate(rows):
         y = 34 + i * ROW_H
-        short = label if len(label) <= 24 else label[:23] + "…"
-        body.append(
-            f'<text x="{LABEL_W - 8}" y="{y + 19}" text-anchor="end">{escape(short)}</text>'
-        )
+        body.append(_row_label(label, LABEL_W - 8, y))
         if target is None and actual is None:
             body.append(f'<text x="{LABEL_W + 4}" y="{y + 19}">not shown</text>')
             continue
@@ -77,6 +76,22 @@ def bars(
             body.append(f'<text x="{LABEL_W + w + 4:.1f}" y="{yy + 10}" font-size="11">'
                         f"{value:.1f}%</text>")  # fmt: skip
     return _frame(chart_id, title, desc, height, body)
+
+
+def _row_label(label: str, x: int, y: int) -> str:
+    """A bar row's label, right-aligned: one line, or two for a long group name ("American
+    Indian or Alaska Native"), the second cut with "…" only past two lines."""
+    parts = textwrap.wrap(label, LABEL_CHARS) or [""]
+    if len(parts) == 1:
+        return f'<text x="{x}" y="{y + 19}" text-anchor="end">{escape(parts[0])}</text>'
+    second = " ".join(parts[1:])
+    if len(second) > LABEL_CHARS:
+        second = second[: LABEL_CHARS - 1] + "…"
+    return (
+        f'<text x="{x}" y="{y + 12}" text-anchor="end">'
+        f'<tspan x="{x}">{escape(parts[0])}</tspan>'
+        f'<tspan x="{x}" dy="14">{escape(second)}</tspan></text>'
+    )
 
 
 def lines(
